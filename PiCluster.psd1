@@ -1,0 +1,24 @@
+@{
+    RootModule           = 'bin/PiCluster.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '6f1f8f5e-3c2a-4d7e-9b8a-2f4c1e7d9a10'
+    Author               = 'PiCluster contributors'
+    CompanyName          = 'PiCluster'
+    Copyright            = '(c) PiCluster contributors. MIT License.'
+    Description          = 'Provisions and verifies kubeadm Kubernetes clusters on Raspberry Pi OS and other single-board computers over SSH.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('bin/PiCluster.format.ps1xml')
+    CmdletsToExport      = @(
+        'New-PiNode'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('Kubernetes', 'kubeadm', 'RaspberryPi', 'SSH', 'Linux')
+            ProjectUri = 'https://example.invalid/picluster'
+        }
+    }
+}

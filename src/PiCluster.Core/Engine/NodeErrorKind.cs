@@ -1,0 +1,35 @@
+namespace PiCluster.Engine;
+
+/// <summary>
+/// Why a node failed. The module maps each kind to a stable ErrorRecord id (the enum name, e.g. <c>NodeUnreachable</c>)
+/// and a PowerShell error category, with the node as target object.
+/// </summary>
+public enum NodeErrorKind
+{
+    /// <summary>SSH could not connect (network, DNS, refused, timed out). Category: ConnectionError.</summary>
+    NodeUnreachable,
+
+    /// <summary>The node's host key is unknown and -AcceptNewHostKey was not given. Category: SecurityError.</summary>
+    HostKeyUnknown,
+
+    /// <summary>The node's host key differs from known_hosts. Category: SecurityError.</summary>
+    HostKeyChanged,
+
+    /// <summary>Authentication failed (key, agent, user). Category: AuthenticationError.</summary>
+    AuthenticationFailed,
+
+    /// <summary>sudo needs a password that was not given, or the given one is wrong. Category: PermissionDenied.</summary>
+    SudoFailed,
+
+    /// <summary>Another PiCluster run holds the node's lock. Category: ResourceBusy.</summary>
+    NodeLocked,
+
+    /// <summary>A remote command of a step failed. Category: InvalidResult.</summary>
+    StepFailed,
+
+    /// <summary>A wait (reboot, lock, clock sync) ran out of time. Category: OperationTimeout.</summary>
+    Timeout,
+
+    /// <summary>The node is not in a state the step can work from. Category: InvalidOperation.</summary>
+    InvalidNodeState,
+}

@@ -1,0 +1,58 @@
+using PiCluster.Clusters;
+
+namespace PiCluster.Engine;
+
+/// <summary>
+/// A node as PiCluster addresses it: where SSH reaches it and what it is in the cluster.
+/// Immutable, so one object can flow through a pipeline and be used by parallel steps safely.
+/// </summary>
+public sealed class PiNode
+{
+    /// <summary>Creates a node.</summary>
+    public PiNode(string name, string address, NodeRole role = NodeRole.Worker, string? user = null, int? port = null,
+        string? identityFile = null, string? configFile = null, string? lanAddress = null, ClusterDefinition? cluster = null)
+    {
+        Name = name;
+        Address = address;
+        Role = role;
+        User = user;
+        Port = port;
+        IdentityFile = identityFile;
+        ConfigFile = configFile;
+        LanAddress = string.IsNullOrEmpty(lanAddress) ? address : lanAddress!;
+        Cluster = cluster;
+    }
+
+    /// <summary>The node's name (its hostname once prepared).</summary>
+    public string Name { get; }
+
+    /// <summary>Where SSH reaches the node.</summary>
+    public string Address { get; }
+
+    /// <summary>SSH port; null leaves it to ssh_config (default 22).</summary>
+    public int? Port { get; }
+
+    /// <summary>Login user; null leaves it to ssh_config.</summary>
+    public string? User { get; }
+
+    /// <summary>Private key file; null leaves it to ssh_config and the agent.</summary>
+    public string? IdentityFile { get; }
+
+    /// <summary>An ssh_config file to use; null uses the user's.</summary>
+    public string? ConfigFile { get; }
+
+    /// <summary>The node's static LAN address (defaults to <see cref="Address"/>).</summary>
+    public string LanAddress { get; }
+
+    /// <summary>Control plane or worker.</summary>
+    public NodeRole Role { get; }
+
+    /// <summary>The cluster the node was read from, if any: steps use it for cluster-wide settings and the other nodes.</summary>
+    public ClusterDefinition? Cluster { get; }
+
+    /// <summary>A stable key for the SSH endpoint, used to spot two nodes that are really one.</summary>
+    public string Endpoint => $"{User ?? ""}@{Address}:{Port?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "22"}";
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+}

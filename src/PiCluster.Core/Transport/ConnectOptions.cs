@@ -1,0 +1,20 @@
+using System;
+using System.Security;
+
+namespace PiCluster.Transport;
+
+/// <summary>How to connect to nodes in one run.</summary>
+public sealed class ConnectOptions
+{
+    /// <summary>Accept and record a host key that known_hosts does not have yet. A changed key is always refused.</summary>
+    public bool AcceptNewHostKey { get; set; }
+
+    /// <summary>The sudo password, when sudo on the nodes asks for one. Fed on stdin, never on a command line.</summary>
+    public SecureString? SudoPassword { get; set; }
+
+    /// <summary>How long to wait for a connection.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Default limit for one remote command.</summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(10);
+}

@@ -1,0 +1,46 @@
+using System.Management.Automation;
+using PiCluster.Engine;
+
+namespace PiCluster.Commands;
+
+/// <summary>New-PiNode: a node object from parameters, for use without a cluster file.</summary>
+[Cmdlet(VerbsCommon.New, "PiNode")]
+[OutputType(typeof(PiNode))]
+public sealed class NewPiNodeCommand : PSCmdlet
+{
+    /// <summary>The node's name (its hostname once prepared).</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = "";
+
+    /// <summary>Where SSH reaches the node.</summary>
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateNotNullOrEmpty]
+    public string Address { get; set; } = "";
+
+    /// <summary>Control plane or worker.</summary>
+    [Parameter]
+    public NodeRole Role { get; set; } = NodeRole.Worker;
+
+    /// <summary>SSH login user.</summary>
+    [Parameter]
+    public string? User { get; set; }
+
+    /// <summary>SSH port.</summary>
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; }
+
+    /// <summary>SSH private key file.</summary>
+    [Parameter]
+    public string? IdentityFile { get; set; }
+
+    /// <summary>The node's static LAN address; defaults to Address.</summary>
+    [Parameter]
+    public string? LanAddress { get; set; }
+
+    /// <inheritdoc />
+    protected override void ProcessRecord() =>
+        WriteObject(new PiNode(Name, Address, Role, User, Port == 0 ? null : Port,
+            IdentityFile is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(IdentityFile), lanAddress: LanAddress));
+}
