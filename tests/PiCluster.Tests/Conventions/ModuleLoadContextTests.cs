@@ -1,0 +1,73 @@
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.Loader;
+using PiCluster.Engine;
+using PiCluster.Loading;
+using Xunit;
+
+namespace PiCluster.Tests.Conventions;
+
+/// <summary>
+/// The test host plays the PowerShell process: its default context already holds PiCluster.Core and YamlDotNet (the
+/// test project references them), just as another module's YamlDotNet would be. The module's context must still
+/// load its own copies from bin/Dependencies.
+/// </summary>
+public class ModuleLoadContextTests
+{
+    private static readonly ModuleLoadContext Context = new(ModulePaths.Dependencies);
+
+    [Fact]
+    public void DefaultContextAsksForCoreAndGetsTheModulesOwnCopy()
+    {
+        var defaultCore = typeof(PiNode).Assembly;
+        Assert.Same(AssemblyLoadContext.Default, AssemblyLoadContext.GetLoadContext(defaultCore));
+
+        var core = Context.ResolveEngine(AssemblyLoadContext.Default, new AssemblyName("PiCluster.Core"));
+
+        Assert.NotNull(core);
+        Assert.Same(Context, AssemblyLoadContext.GetLoadContext(core));
+        Assert.NotSame(defaultCore, core);
+        Assert.Equal(Path.Combine(ModulePaths.Dependencies, "PiCluster.Core.dll"), core!.Location);
+    }
+
+    [Fact]
+    public void CoresYamlDotNetLoadsInTheModuleContextNotFromTheDefaultOne()
+    {
+        var defaultYaml = typeof(YamlDotNet.Serialization.Deserializer).Assembly;
+        var core = Context.ResolveEngine(AssemblyLoadContext.Default, new AssemblyName("PiCluster.Core"))!;
+        var yamlReference = core.GetReferencedAssemblies().SingleOrDefault(a => a.Name == "YamlDotNet") ?? new AssemblyName("YamlDotNet");
+
+        // What the runtime does when Core's code first touches YamlDotNet: ask Core's context.
+        var yaml = AssemblyLoadContext.GetLoadContext(core)!.LoadFromAssemblyName(yamlReference);
+
+        Assert.Same(Context, AssemblyLoadContext.GetLoadContext(yaml));
+        Assert.NotSame(defaultYaml, yaml);
+        Assert.Equal(Path.Combine(ModulePaths.Dependencies, "YamlDotNet.dll"), yaml.Location);
+    }
+
+    [Theory]
+    [InlineData("YamlDotNet")]
+    [InlineData("System.Management.Automation")]
+    [InlineData("Newtonsoft.Json")]
+    public void OnlyCoreIsAnsweredForTheDefaultContext(string name) =>
+        Assert.Null(Context.ResolveEngine(AssemblyLoadContext.Default, new AssemblyName(name)));
+
+    [Fact]
+    public void FrameworkAssembliesFallBackToTheDefaultContext()
+    {
+        var runtime = Context.LoadFromAssemblyName(new AssemblyName("System.Runtime"));
+        Assert.Same(AssemblyLoadContext.Default, AssemblyLoadContext.GetLoadContext(runtime));
+    }
+
+    [Fact]
+    public void InitializerLooksForDependenciesNextToTheModuleAssembly()
+    {
+        var moduleDll = Path.Combine(ModulePaths.Bin, "PiCluster.dll");
+        Assert.True(File.Exists(moduleDll), "dotnet build lays out bin/PiCluster.dll");
+        Assert.Equal(Path.Combine(ModulePaths.Bin, "Dependencies"),
+            Path.Combine(Path.GetDirectoryName(moduleDll)!, "Dependencies"));
+        Assert.Equal(Path.Combine(Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)!, "Dependencies"),
+            ModuleLoadContext.DependencyDirectoryOf(typeof(ModuleInitializer).Assembly));
+    }
+}
