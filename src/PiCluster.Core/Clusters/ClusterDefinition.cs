@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.IO;
 
 namespace PiCluster.Clusters;
 
@@ -28,6 +30,39 @@ public sealed class ClusterDefinition
 
     /// <summary>The nodes, in file order.</summary>
     public List<NodeDefinition> Nodes { get; set; } = new();
+
+    /// <summary>The parsed <c>kubernetes.version</c>.</summary>
+    /// <exception cref="FormatException">The version is malformed (a loaded file never has that).</exception>
+    public KubernetesVersion GetKubernetesVersion() => KubernetesVersion.Parse(Kubernetes.Version);
+
+    /// <summary>The apt repository URL, ending in '/': <c>kubernetes.packageRepository</c>, or pkgs.k8s.io's channel for the version's minor.</summary>
+    public string GetPackageRepository()
+    {
+        var repository = Kubernetes.PackageRepository;
+        if (string.IsNullOrEmpty(repository))
+            return $"https://pkgs.k8s.io/core:/stable:/{GetKubernetesVersion().Channel}/deb/";
+        return repository.EndsWith("/", StringComparison.Ordinal) ? repository : repository + "/";
+    }
+
+    /// <summary>The repository's signing key: <c>kubernetes.repositoryKey</c> (a URL, or a path resolved like <see cref="ResolvePath"/>), or the repository's Release.key.</summary>
+    public string GetRepositoryKey() => string.IsNullOrEmpty(Kubernetes.RepositoryKey)
+        ? GetPackageRepository() + "Release.key"
+        : ResolvePath(Kubernetes.RepositoryKey);
+
+    /// <summary>
+    /// A path or URL from the file as a usable location: URLs unchanged, a leading ~ expanded to the home folder,
+    /// and relative paths resolved against the cluster file's folder (unchanged when there is no <see cref="SourcePath"/>).
+    /// </summary>
+    public string ResolvePath(string pathOrUrl)
+    {
+        if (pathOrUrl.Length == 0 || pathOrUrl.Contains("://"))
+            return pathOrUrl;
+        if (pathOrUrl == "~" || pathOrUrl.StartsWith("~/", StringComparison.Ordinal) || pathOrUrl.StartsWith("~\\", StringComparison.Ordinal))
+            return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), pathOrUrl.Substring(Math.Min(2, pathOrUrl.Length)));
+        if (Path.IsPathRooted(pathOrUrl) || SourcePath is null)
+            return pathOrUrl;
+        return Path.GetFullPath(Path.Combine(Path.GetDirectoryName(SourcePath) ?? "", pathOrUrl));
+    }
 }
 
 /// <summary>The <c>kubernetes</c> section.</summary>
