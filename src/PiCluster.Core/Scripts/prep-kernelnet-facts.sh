@@ -1,0 +1,18 @@
+# shellcheck shell=bash
+# Facts for the KernelNetworking step, in one round trip. Needs prep-lib.sh.
+picluster_file_section modules /etc/modules-load.d/k8s.conf
+picluster_file_section sysctl /etc/sysctl.d/k8s.conf
+echo "@@ loaded"
+for module in overlay br_netfilter; do
+    if [[ -d /sys/module/$module ]]; then echo "$module"; fi
+done
+echo "@@ sysctls"
+for key in net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables net.ipv4.ip_forward; do
+    echo "$key=$(sysctl -n "$key" 2>/dev/null || echo missing)"
+done
+echo "@@ iptables_alternative"
+update-alternatives --query iptables 2>/dev/null | sed -n 's/^Value: //p'
+echo "@@ iptables_version"
+iptables --version 2>/dev/null || true
+echo "@@ legacy_available"
+if [[ -x /usr/sbin/iptables-legacy ]]; then echo yes; else echo no; fi

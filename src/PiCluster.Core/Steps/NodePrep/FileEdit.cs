@@ -1,0 +1,73 @@
+using System;
+using System.Security.Cryptography;
+using System.Text;
+using PiCluster.Engine;
+
+namespace PiCluster.Steps.NodePrep;
+
+/// <summary>
+/// A planned edit of one remote file: the bytes found when planning and the bytes wanted. Applying it goes through
+/// <c>picluster_write_file</c> (Scripts/prep-lib.sh): atomic rename, timestamped byte-exact backup, and a refusal to
+/// overwrite a file that changed since it was planned.
+/// </summary>
+public sealed class FileEdit
+{
+    /// <summary>Creates an edit.</summary>
+    /// <param name="path">Absolute path on the node.</param>
+    /// <param name="before">The file's bytes when planned; null when it did not exist.</param>
+    /// <param name="after">The wanted bytes.</param>
+    /// <param name="mode">Mode for a new file (an existing file keeps its own).</param>
+    /// <param name="rebootRequired">The edit takes effect at the next boot.</param>
+    public FileEdit(string path, byte[]? before, byte[] after, string mode = "0644", bool rebootRequired = false)
+    {
+        Path = path;
+        Before = before;
+        After = after;
+        Mode = mode;
+        RebootRequired = rebootRequired;
+    }
+
+    /// <summary>Creates an edit to text content (UTF-8).</summary>
+    public static FileEdit ToText(string path, byte[]? before, string after, string mode = "0644", bool rebootRequired = false) =>
+        new(path, before, Encoding.UTF8.GetBytes(after), mode, rebootRequired);
+
+    /// <summary>Absolute path on the node.</summary>
+    public string Path { get; }
+
+    /// <summary>The bytes when planned; null when the file did not exist.</summary>
+    public byte[]? Before { get; }
+
+    /// <summary>The wanted bytes.</summary>
+    public byte[] After { get; }
+
+    /// <summary>Mode for a new file.</summary>
+    public string Mode { get; }
+
+    /// <summary>The edit takes effect at the next boot.</summary>
+    public bool RebootRequired { get; }
+
+    /// <summary>Whether the file differs from what is wanted.</summary>
+    public bool IsNeeded => Before is null || !Before.AsSpan().SequenceEqual(After);
+
+    /// <summary>The change to report, with its unified diff.</summary>
+    public Change ToChange(string? description = null) =>
+        new(description ?? (Before is null ? $"create {Path}" : $"edit {Path}"), UnifiedDiff.Create(Path, Before, After), RebootRequired);
+
+    /// <summary>The bash lines that apply the edit (needs prep-lib.sh).</summary>
+    public string ApplyScript()
+    {
+        var expected = Before is null ? "absent" : Sha256(Before);
+        var base64 = Convert.ToBase64String(After, Base64FormattingOptions.InsertLineBreaks).Replace("\r\n", "\n");
+        return $"picluster_write_file {Shell.Quote(Path)} {expected} {Mode} <<'PICLUSTER_B64'\n{base64}\nPICLUSTER_B64\n";
+    }
+
+    /// <summary>Lower-case hex sha256, as sha256sum prints it.</summary>
+    public static string Sha256(byte[] bytes)
+    {
+        using var sha = SHA256.Create();
+        var hash = sha.ComputeHash(bytes);
+        var text = new StringBuilder(hash.Length * 2);
+        foreach (var b in hash) text.Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+        return text.ToString();
+    }
+}

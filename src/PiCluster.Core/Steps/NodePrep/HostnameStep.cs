@@ -1,0 +1,55 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading.Tasks;
+using PiCluster.Engine;
+using PiCluster.Transport;
+
+namespace PiCluster.Steps.NodePrep;
+
+/// <summary>
+/// Names the node after its cluster entry: /etc/hostname, the running hostname, and /etc/hosts (every node of the
+/// cluster by LAN address in a managed block, and 127.0.1.1 for the node itself).
+/// </summary>
+public sealed class HostnameStep : NodePrepStep
+{
+    /// <inheritdoc />
+    public override string Name => "Hostname";
+
+    /// <summary>The nodes /etc/hosts lists: the whole cluster when the node came from a cluster file, else this run's nodes.</summary>
+    public static IReadOnlyList<(string Name, string Address)> ClusterNodes(StepContext context)
+    {
+        var cluster = context.Node.Cluster;
+        if (cluster is not null && cluster.Nodes.Count > 0)
+            return cluster.Nodes.Select(n => (n.Name, string.IsNullOrEmpty(n.LanAddress) ? n.Address : n.LanAddress!)).ToList();
+        return context.AllNodes.Select(n => (n.Name, n.LanAddress)).ToList();
+    }
+
+    /// <inheritdoc />
+    public override async Task<StepPlan> PlanAsync(StepContext context)
+    {
+        var facts = await GatherFactsAsync(context, "prep-hostname-facts").ConfigureAwait(false);
+        var name = context.Node.Name;
+        var edits = new List<FileEdit>
+        {
+            // The hosts file first: sudo resolves the new name as soon as the hostname changes.
+            new("/etc/hosts", FileFact(facts, "etc_hosts"), HostsFile.Edit(FileFact(facts, "etc_hosts") ?? System.Array.Empty<byte>(), name, ClusterNodes(context))),
+            FileEdit.ToText("/etc/hostname", FileFact(facts, "etc_hostname"), name + "\n"),
+        };
+        var changes = edits.Where(e => e.IsNeeded).Select(e => e.ToChange()).ToList();
+        var running = facts.GetOr("hostname", "");
+        if (running != name) changes.Add(new Change($"set the running hostname {running} -> {name}"));
+        return new StepPlan(changes, edits);
+    }
+
+    /// <inheritdoc />
+    public override async Task<object?> ApplyAsync(StepPlan plan, StepContext context)
+    {
+        var edits = (IReadOnlyList<FileEdit>)plan.Facts!;
+        var name = Shell.Quote(context.Node.Name);
+        var script = WriteFiles(edits) +
+            $"if command -v hostnamectl >/dev/null && hostnamectl set-hostname {name} 2>/dev/null; then :; else hostname {name}; fi\n" +
+            $"[[ $(hostname) == {name} ]] || {{ echo \"hostname is $(hostname) after the change\" >&2; exit 1; }}\n";
+        await ApplyScriptAsync(context, script, "set the hostname").ConfigureAwait(false);
+        return null;
+    }
+}

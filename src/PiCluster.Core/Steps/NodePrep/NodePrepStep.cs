@@ -1,0 +1,48 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Threading.Tasks;
+using PiCluster.Engine;
+using PiCluster.Transport;
+
+namespace PiCluster.Steps.NodePrep;
+
+/// <summary>What the node-preparation steps share: one-round-trip fact scripts and generated apply scripts.</summary>
+public abstract class NodePrepStep : NodeStep
+{
+    /// <summary>
+    /// Runs Scripts/<paramref name="script"/>.sh as root after prep-lib.sh and the given variables, and parses its
+    /// sections. One round trip.
+    /// </summary>
+    protected static async Task<SectionedOutput> GatherFactsAsync(StepContext context, string script, IReadOnlyDictionary<string, string>? variables = null)
+    {
+        var text = new StringBuilder(RemoteScripts.Load("prep-lib")).Append('\n');
+        foreach (var variable in variables ?? new Dictionary<string, string>())
+            text.Append(variable.Key).Append('=').Append(Shell.Quote(variable.Value)).Append('\n');
+        text.Append(RemoteScripts.Load(script));
+        var result = await context.Session.RunAsync(new RemoteCommand(text.ToString(), asRoot: true, display: $"{script}.sh"), context.Cancellation).ConfigureAwait(false);
+        if (!result.Succeeded)
+            throw new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: gathering facts ({script}) failed with exit code {result.ExitCode}: {result.Stderr.Trim()}");
+        return SectionedOutput.Parse(result.Stdout);
+    }
+
+    /// <summary>Runs a generated script (prep-lib.sh prepended) as root; a non-zero exit is a failure of this step.</summary>
+    protected async Task<CommandResult> ApplyScriptAsync(StepContext context, string body, string what, System.TimeSpan? timeout = null)
+    {
+        var script = RemoteScripts.Load("prep-lib") + "\n" + body;
+        var result = await context.Session.RunAsync(new RemoteCommand(script, asRoot: true, timeout: timeout, display: $"{Name}: {what}"), context.Cancellation).ConfigureAwait(false);
+        if (!result.Succeeded)
+            throw new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: {Name} could not {what} (exit code {result.ExitCode}): {result.Stderr.Trim()}");
+        return result;
+    }
+
+    /// <summary>The bash lines applying every needed file edit.</summary>
+    protected static string WriteFiles(IEnumerable<FileEdit> edits) => string.Concat(edits.Where(e => e.IsNeeded).Select(e => e.ApplyScript()));
+
+    /// <summary>The file's bytes from a base64 fact section (null when missing).</summary>
+    protected static byte[]? FileFact(SectionedOutput facts, string section) => facts.GetBytes(section);
+
+    /// <summary>The non-empty lines of a fact section.</summary>
+    protected static IReadOnlyList<string> Lines(SectionedOutput facts, string section) =>
+        (facts.Get(section) ?? "").Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+}
