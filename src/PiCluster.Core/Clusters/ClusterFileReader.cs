@@ -89,6 +89,9 @@ internal sealed class ClusterFileReader
         _errors = errors;
     }
 
+    /// <summary>True when 'nodes' or one of its entries had the wrong shape (already reported).</summary>
+    public bool NodesMalformed { get; private set; }
+
     /// <summary>Where each value was: owner object → field name ("" for the owner's own mapping) → mark.</summary>
     public Dictionary<object, Dictionary<string, Mark>> Positions { get; } = new(ReferenceEqualityComparer.Instance);
 
@@ -106,7 +109,7 @@ internal sealed class ClusterFileReader
         }
         catch (YamlException e)
         {
-            reader.Error(e.Start, $"YAML syntax error: {e.Message} Fix the indentation, quoting or brackets here.");
+            reader.SyntaxError(yaml, e);
             return (null, reader);
         }
         if (stream.Documents.Count == 0)
@@ -123,15 +126,38 @@ internal sealed class ClusterFileReader
             return (null, reader);
         }
         var cluster = new ClusterDefinition();
-        reader.Map(root, "the top level", cluster, RootFields);
+        reader.Map(root, "", cluster, RootFields);
         return (cluster, reader);
     }
+
+    /// <summary>True when the file gave the field (rather than leaving it to its default).</summary>
+    public bool Has(object owner, string field) => Positions.TryGetValue(owner, out var fields) && fields.ContainsKey(field);
 
     /// <summary>Where a field's value was; falls back to the owner's mapping, then to the start of the file.</summary>
     public Mark Where(object owner, string field = "") =>
         Positions.TryGetValue(owner, out var fields) && (fields.TryGetValue(field, out var mark) || fields.TryGetValue("", out mark))
             ? mark
             : Mark.Empty;
+
+    private void SyntaxError(string yaml, YamlException e)
+    {
+        var duplicate = Regex.Match(e.Message, "^Duplicate key (.*)$");
+        if (duplicate.Success)
+        {
+            Error(e.Start, $"Field '{duplicate.Groups[1].Value}' is given twice in this mapping: keep one of them.");
+            return;
+        }
+        // The scanner reports a tab at the start of the enclosing mapping; point at the tab itself.
+        var lines = yaml.Split('\n');
+        var tabLine = Array.FindIndex(lines, l => l.Substring(0, l.Length - l.TrimStart(' ', '\t').Length).Contains('\t'));
+        if (e.Message.Contains("tab") && tabLine >= 0)
+        {
+            Error(new Mark(0, tabLine + 1, lines[tabLine].IndexOf('\t') + 1), "A tab is used for indentation: YAML indents with spaces only; replace the tab with spaces.");
+            return;
+        }
+        var message = e.Message.TrimEnd();
+        Error(e.Start, $"YAML syntax error: {message}{(message.EndsWith(".", StringComparison.Ordinal) ? "" : ".")} Fix the indentation, quoting or brackets here.");
+    }
 
     public void Error(Mark mark, string message) =>
         _errors.Add(new ClusterFileError(_file, Math.Max(1, (int)mark.Line), Math.Max(1, (int)mark.Column), message));
@@ -165,8 +191,8 @@ internal sealed class ClusterFileReader
             {
                 var closest = Suggest(key, fields.Keys);
                 Error(entry.Key.Start, closest is null
-                    ? $"Unknown field '{key}' in {section}: remove it; known fields are {string.Join(", ", fields.Keys)}."
-                    : $"Unknown field '{key}' in {section}: did you mean '{closest}'?");
+                    ? $"Unknown field '{key}' {Where(section)}: remove it; known fields are {string.Join(", ", fields.Keys)}."
+                    : $"Unknown field '{key}' {Where(section)}: did you mean '{closest}'?");
             }
         }
     }
@@ -178,6 +204,7 @@ internal sealed class ClusterFileReader
         if (value is not YamlSequenceNode list)
         {
             Error(value.Start, $"'{field}' must be a list of nodes, each starting with '- name: ...', not {Describe(value)}.");
+            NodesMalformed = true;
             return;
         }
         foreach (var item in list.Children)
@@ -185,6 +212,7 @@ internal sealed class ClusterFileReader
             if (item is not YamlMappingNode)
             {
                 Error(item.Start, $"Each entry of 'nodes' must be a mapping with at least name and address, not {Describe(item)}.");
+                NodesMalformed = true;
                 continue;
             }
             var node = new NodeDefinition { Line = (int)item.Start.Line, Column = (int)item.Start.Column };
@@ -252,6 +280,8 @@ internal sealed class ClusterFileReader
     };
 
     private static string Capitalize(string text) => char.ToUpperInvariant(text[0]) + text.Substring(1);
+
+    private static string Where(string section) => section.Length == 0 ? "at the top level" : "in " + section;
 
     /// <summary>The known name closest to <paramref name="name"/>, if it is close enough to be a typo.</summary>
     internal static string? Suggest(string name, IEnumerable<string> known) => known

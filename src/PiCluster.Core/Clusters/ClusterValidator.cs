@@ -126,11 +126,11 @@ internal sealed class ClusterValidator
     }
 
     /// <summary>Checks every node and the relations between them; returns each node's LAN network (the address alone without a lan section).</summary>
-    private List<(NodeDefinition Node, Cidr Network)> CheckNodes()
+    private List<(NodeDefinition Node, IPAddress Address, Cidr Network)> CheckNodes()
     {
         var nodes = _cluster.Nodes;
-        var lans = new List<(NodeDefinition, Cidr)>();
-        if (nodes.Count == 0)
+        var lans = new List<(NodeDefinition, IPAddress, Cidr)>();
+        if (nodes.Count == 0 && !_reader.NodesMalformed)
         {
             Error(_cluster, "nodes", "The cluster has no nodes: add 'nodes:' with at least one entry (name, address, role).");
             return lans;
@@ -208,11 +208,11 @@ internal sealed class ClusterValidator
                 prefixTooLong = true;
                 prefix = fullLength;
             }
-            lans.Add((node, Cidr.Of(lanAddress, prefix)));
+            lans.Add((node, lanAddress, Cidr.Of(lanAddress, prefix)));
         }
 
         var controlPlanes = nodes.Where(n => n.Role == "control-plane").ToList();
-        if (controlPlanes.Count == 0)
+        if (controlPlanes.Count == 0 && !_reader.NodesMalformed && nodes.Count > 0 && nodes.All(n => Roles.Contains(n.Role)))
             Error(_cluster, "nodes", "No node has role 'control-plane': set 'role: control-plane' on the node that runs the Kubernetes control plane.");
         else if (controlPlanes.Count > 1 && _cluster.Kubernetes.ControlPlaneEndpoint.Length == 0)
             Error(controlPlanes[1], "role", $"Node '{controlPlanes[1].Name}' is a second control plane but kubernetes.controlPlaneEndpoint is empty: set it to a host:port or VIP that reaches every control plane, or make this node a worker.");
@@ -221,7 +221,7 @@ internal sealed class ClusterValidator
         return lans;
     }
 
-    private void CheckGateway(List<(NodeDefinition Node, Cidr Network)> lans)
+    private void CheckGateway(List<(NodeDefinition Node, IPAddress Address, Cidr Network)> lans)
     {
         if (_cluster.Lan is not { Gateway.Length: > 0 } lan || !Cidr.TryParseIp(lan.Gateway, out var gateway) || lans.Count == 0)
             return;
@@ -232,11 +232,11 @@ internal sealed class ClusterValidator
             Error(lan, "gateway", $"Gateway {gateway} is outside the nodes' LAN subnet {subnets}: give a gateway on that subnet or correct lan.prefixLength.");
             return;
         }
-        foreach (var (node, network) in lans.Where(l => !l.Network.Contains(gateway!)))
-            Error(node, node.LanAddress is null ? "address" : "lanAddress", $"Node '{node.Name}' LAN address {network.Network}/{network.PrefixLength} is not on the gateway's subnet {onGatewayNet[0].Network}: give it a lanAddress on that subnet or correct lan.prefixLength.");
+        foreach (var (node, address, _) in lans.Where(l => !l.Network.Contains(gateway!)))
+            Error(node, node.LanAddress is null ? "address" : "lanAddress", $"Node '{node.Name}' LAN address {address} is not on the subnet {onGatewayNet[0].Network} of gateway {gateway}: give it a lanAddress on that subnet or correct lan.prefixLength.");
     }
 
-    private void CheckSubnets(List<(NodeDefinition Node, Cidr Network)> lans)
+    private void CheckSubnets(List<(NodeDefinition Node, IPAddress Address, Cidr Network)> lans)
     {
         var k = _cluster.Kubernetes;
         var pod = Subnet(k.PodSubnet, "podSubnet", FlannelReleaseSubnet);
@@ -247,19 +247,27 @@ internal sealed class ClusterValidator
             Error(k, "serviceSubnet", $"serviceSubnet '{k.ServiceSubnet}' is too large: kubeadm allows at most 20 host bits, so use a /{(service.IsV6 ? 108 : 12)} or smaller.");
         if (pod is not null && service is not null)
         {
+            // Point at the subnet the file wrote: a defaulted one has no position.
+            var field = _reader.Has(k, "serviceSubnet") || !_reader.Has(k, "podSubnet") ? "serviceSubnet" : "podSubnet";
+            var serviceText = field == "serviceSubnet" ? $"serviceSubnet '{k.ServiceSubnet}'" : $"The default serviceSubnet '{k.ServiceSubnet}'";
             if (pod.IsV6 != service.IsV6)
-                Error(k, "serviceSubnet", $"serviceSubnet '{k.ServiceSubnet}' is {(service.IsV6 ? "IPv6" : "IPv4")} but podSubnet is {(pod.IsV6 ? "IPv6" : "IPv4")}: use one address family for both.");
+                Error(k, field, $"{serviceText} is {(service.IsV6 ? "IPv6" : "IPv4")} but podSubnet is {(pod.IsV6 ? "IPv6" : "IPv4")}: use one address family for both.");
             else if (pod.Overlaps(service))
-                Error(k, "serviceSubnet", $"serviceSubnet '{k.ServiceSubnet}' overlaps podSubnet '{k.PodSubnet}': choose subnets that do not overlap.");
+                Error(k, field, $"{serviceText} overlaps podSubnet '{k.PodSubnet}': choose subnets that do not overlap.");
         }
         foreach (var (field, subnet) in new[] { ("podSubnet", pod), ("serviceSubnet", service) })
         {
             if (subnet is null)
                 continue;
-            foreach (var (node, network) in lans.Where(l => l.Network.Overlaps(subnet)).GroupBy(l => l.Network.ToString()).Select(g => g.First()))
+            var written = _reader.Has(k, field);
+            foreach (var (node, _, network) in lans.Where(l => l.Network.Overlaps(subnet)).GroupBy(l => l.Network.ToString()).Select(g => g.First()))
             {
                 var lan = _cluster.Lan is null ? $"the LAN address {network.Network}" : $"the LAN subnet {network}";
-                Error(k, field, $"{field} '{subnet}' overlaps {lan} of node '{node.Name}': choose a {field} outside the LAN.");
+                var what = written ? $"{field} '{subnet}'" : $"The default {field} '{subnet}'";
+                if (written)
+                    Error(k, field, $"{what} overlaps {lan} of node '{node.Name}': choose a {field} outside the LAN.");
+                else
+                    Error(node, node.LanAddress is null ? "address" : "lanAddress", $"{what} overlaps {lan} of node '{node.Name}': set kubernetes.{field} to a subnet outside the LAN.");
             }
         }
     }
