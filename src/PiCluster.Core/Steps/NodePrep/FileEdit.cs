@@ -2,6 +2,7 @@ using System;
 using System.Security.Cryptography;
 using System.Text;
 using PiCluster.Engine;
+using PiCluster.Transport;
 
 namespace PiCluster.Steps.NodePrep;
 
@@ -58,7 +59,7 @@ public sealed class FileEdit
     {
         var expected = Before is null ? "absent" : Sha256(Before);
         var base64 = Convert.ToBase64String(After, Base64FormattingOptions.InsertLineBreaks).Replace("\r\n", "\n");
-        return $"picluster_write_file {Shell.Quote(Path)} {expected} {Mode} <<'PICLUSTER_B64'\n{base64}\nPICLUSTER_B64\n";
+        return $"picluster_write_file {ShellText.Quote(Path)} {expected} {Mode} <<'PICLUSTER_B64'\n{base64}\nPICLUSTER_B64\n";
     }
 
     /// <summary>Lower-case hex sha256, as sha256sum prints it.</summary>

@@ -1,6 +1,5 @@
 using System.Collections.Generic;
 using System.Linq;
-using System.Text;
 using System.Threading.Tasks;
 using PiCluster.Engine;
 using PiCluster.Transport;
@@ -16,11 +15,9 @@ public abstract class NodePrepStep : NodeStep
     /// </summary>
     protected static async Task<SectionedOutput> GatherFactsAsync(StepContext context, string script, IReadOnlyDictionary<string, string>? variables = null)
     {
-        var text = new StringBuilder(RemoteScripts.Load("prep-lib")).Append('\n');
-        foreach (var variable in variables ?? new Dictionary<string, string>())
-            text.Append(variable.Key).Append('=').Append(Shell.Quote(variable.Value)).Append('\n');
-        text.Append(RemoteScripts.Load(script));
-        var result = await context.Session.RunAsync(new RemoteCommand(text.ToString(), asRoot: true, display: $"{script}.sh"), context.Cancellation).ConfigureAwait(false);
+        var text = RemoteScripts.Load("prep-lib") + "\n" +
+                   ShellText.WithVariables(RemoteScripts.Load(script), variables ?? new Dictionary<string, string>());
+        var result = await context.Session.RunAsync(new RemoteCommand(text, asRoot: true, display: $"{script}.sh"), context.Cancellation).ConfigureAwait(false);
         if (!result.Succeeded)
             throw new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: gathering facts ({script}) failed with exit code {result.ExitCode}: {result.Stderr.Trim()}");
         return SectionedOutput.Parse(result.Stdout);

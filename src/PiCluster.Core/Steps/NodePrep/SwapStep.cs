@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading.Tasks;
 using PiCluster.Engine;
+using PiCluster.Transport;
 
 namespace PiCluster.Steps.NodePrep;
 
@@ -68,7 +69,7 @@ public sealed class SwapStep : NodePrepStep
         if (Enabled)
         {
             foreach (var unit in facts.Units)
-                script += $"systemctl unmask {Shell.Quote(unit)} && systemctl enable --now {Shell.Quote(unit)}\n" +
+                script += $"systemctl unmask {ShellText.Quote(unit)} && systemctl enable --now {ShellText.Quote(unit)}\n" +
                           $"sed -i '/^{unit.Replace(".", "\\.")}$/d' {MaskedList} 2>/dev/null || true\n";
             script += "systemctl daemon-reload\nswapon -a\n";
         }
@@ -76,8 +77,8 @@ public sealed class SwapStep : NodePrepStep
         {
             script += $"mkdir -p {System.IO.Path.GetDirectoryName(MaskedList)}\n";
             foreach (var unit in facts.Units)
-                script += $"systemctl stop {Shell.Quote(unit)} || true\nsystemctl disable {Shell.Quote(unit)} 2>/dev/null || true\n" +
-                          $"systemctl mask {Shell.Quote(unit)}\ngrep -qx {Shell.Quote(unit)} {MaskedList} 2>/dev/null || echo {Shell.Quote(unit)} >>{MaskedList}\n";
+                script += $"systemctl stop {ShellText.Quote(unit)} || true\nsystemctl disable {ShellText.Quote(unit)} 2>/dev/null || true\n" +
+                          $"systemctl mask {ShellText.Quote(unit)}\ngrep -qx {ShellText.Quote(unit)} {MaskedList} 2>/dev/null || echo {ShellText.Quote(unit)} >>{MaskedList}\n";
             // daemon-reload drops the .swap units systemd generated from the fstab lines just commented out.
             script += "systemctl daemon-reload\nswapoff -a\n" +
                       "if [[ $(tail -n +2 /proc/swaps | wc -l) -ne 0 ]]; then echo \"swap still on: $(tail -n +2 /proc/swaps)\" >&2; exit 1; fi\n";

@@ -1,0 +1,197 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using PiCluster.Clusters;
+using PiCluster.Engine;
+using PiCluster.Steps.NodePrep;
+using PiCluster.Transport;
+
+namespace PiCluster.Steps.Kubernetes;
+
+/// <summary>
+/// Installs kubelet, kubeadm and kubectl the way pkgs.k8s.io documents: prerequisites, the repository's key dearmored
+/// into /etc/apt/keyrings and named by <c>signed-by</c>, the three packages at one pinned version, <c>apt-mark hold</c>,
+/// kubelet enabled. A minor picks its newest patch; a patch is honoured exactly.
+/// </summary>
+/// <remarks>
+/// A node that already has one of the packages at another version is not changed: the step fails with
+/// <see cref="NodeErrorKind.InvalidNodeState"/>, names both versions and points to <c>kubeadm upgrade</c>, because
+/// moving a cluster between versions is an upgrade with its own order (control plane first, drain, one minor at a
+/// time), not a package install. With a minor channel, any installed patch of that minor is accepted as it is.
+/// </remarks>
+public sealed class KubernetesPackagesStep : NodeStep
+{
+    private static readonly string[] Prerequisites = { "ca-certificates", "curl", "gpg" };
+
+    /// <summary>Creates the step.</summary>
+    public KubernetesPackagesStep(KubernetesPackagesOptions? options = null) => Options = options ?? new KubernetesPackagesOptions();
+
+    /// <summary>What was asked for.</summary>
+    public KubernetesPackagesOptions Options { get; }
+
+    /// <inheritdoc />
+    public override string Name => "KubernetesPackages";
+
+    /// <summary>The plan's facts, for the apply phase.</summary>
+    public sealed record Facts(KubernetesVersion Version, AptRepository Repository, IReadOnlyList<string> Prerequisites, FileEdit? Key,
+        FileEdit? Sources, bool FetchKey, IReadOnlyList<string> Missing, string? KnownVersion, IReadOnlyList<string> Hold, bool EnableKubelet,
+        IReadOnlyDictionary<string, string> Installed);
+
+    /// <summary>The version and repository for a node: parameters first, then the node's cluster file.</summary>
+    public (KubernetesVersion version, AptRepository repository) Resolve(PiNode node)
+    {
+        var cluster = node.Cluster;
+        var versionText = Options.Version ?? cluster?.Kubernetes.Version
+            ?? throw new NodeException(NodeErrorKind.InvalidNodeState, $"{node}: no Kubernetes version: give -Version or read the node from a cluster file.");
+        if (!KubernetesVersion.TryParse(versionText, out var version))
+            throw new NodeException(NodeErrorKind.InvalidNodeState, $"{node}: '{versionText}' is not a Kubernetes version; write a minor like 1.34 or a patch like 1.34.2.");
+        var clusterRepository = cluster is not null && !string.IsNullOrEmpty(cluster.Kubernetes.PackageRepository);
+        var url = Options.PackageRepository ?? (clusterRepository ? cluster!.GetPackageRepository() : null);
+        var key = Options.RepositoryKey
+            ?? (Options.PackageRepository is null && cluster is not null && !string.IsNullOrEmpty(cluster.Kubernetes.RepositoryKey) ? cluster.GetRepositoryKey() : null);
+        return (version!, AptRepository.Kubernetes(version!, url, key));
+    }
+
+    /// <inheritdoc />
+    public override async Task<StepPlan> PlanAsync(StepContext context)
+    {
+        var (version, repository) = Resolve(context.Node);
+        var facts = await AptScript.RunAsync(context, Name, AptScript.Compose("k8s-facts", Variables(repository), Options.LockTimeout),
+            "read the package state", Options.LockTimeout).ConfigureAwait(false);
+
+        var installed = ParseInstalled(facts.Get("installed"));
+        var wrong = KubernetesPackageVersions.Packages
+            .Where(p => installed.ContainsKey(p) && !KubernetesPackageVersions.Satisfies(installed[p], version))
+            .Select(p => $"{p} {installed[p]}").ToList();
+        if (wrong.Count > 0)
+            throw new NodeException(NodeErrorKind.InvalidNodeState,
+                $"{context.Node}: {string.Join(", ", wrong)} installed, but Kubernetes {version} is wanted. PiCluster does not change installed Kubernetes " +
+                "versions: moving between versions is an upgrade (control plane first, one minor at a time) done with 'kubeadm upgrade plan' and " +
+                "'kubeadm upgrade apply/node' (https://kubernetes.io/docs/tasks/administer-cluster/kubeadm/kubeadm-upgrade/). " +
+                $"To keep what is installed, set kubernetes.version to {KubernetesPackageVersions.Upstream(installed[wrong[0].Split(' ')[0]])?.ToString() ?? "the installed version"}.");
+
+        var changes = new List<Change>();
+        var aptVersion = facts.GetOr("apt_version", "");
+        var prereqs = Prerequisites.Concat(aptVersion.Length > 0 && DebianVersion.Compare(aptVersion, "1.5") < 0 ? new[] { "apt-transport-https" } : Array.Empty<string>())
+            .Where(p => !installed.ContainsKey(p)).ToList();
+        if (prereqs.Count > 0) changes.Add(new Change($"install prerequisites: {string.Join(" ", prereqs)}"));
+
+        var sources = FileEdit.ToText(repository.SourcesPath, facts.GetBytes("sources"), RepositoryFile(repository));
+        var keyring = facts.GetBytes("keyring");
+        FileEdit? key = null;
+        var fetchKey = false;
+        if (repository.KeyIsUrl)
+        {
+            // The sources file names the key's source, so a new key location shows as a sources change too.
+            fetchKey = keyring is null || sources.IsNeeded;
+            if (fetchKey) changes.Add(new Change($"download the signing key {repository.Key}, dearmor it into {repository.KeyringPath}"));
+        }
+        else
+        {
+            key = new FileEdit(repository.KeyringPath, keyring, ReadLocalKey(context.Node, repository.Key));
+            if (key.IsNeeded) changes.Add(new Change($"write the signing key from {repository.Key} (dearmored) to {repository.KeyringPath}"));
+            else key = null;
+        }
+        if (sources.IsNeeded) changes.Add(sources.ToChange($"{(sources.Before is null ? "add" : "update")} the {repository.Name} repository in {repository.SourcesPath}"));
+
+        var missing = KubernetesPackageVersions.Packages.Where(p => !installed.ContainsKey(p)).ToList();
+        string? known = null;
+        if (missing.Count > 0)
+        {
+            // Keep the three at one version: match what is installed already, else the newest the lists offer now.
+            known = KubernetesPackageVersions.Packages.Where(installed.ContainsKey).Select(p => installed[p]).FirstOrDefault()
+                    ?? (sources.IsNeeded ? null : KubernetesPackageVersions.Pick(KubernetesPackageVersions.ParseMadison(facts.Get("madison") ?? ""), version));
+            var what = known ?? (version.IsPatch ? $"{version}-*" : $"the newest {version} patch");
+            changes.Add(new Change($"install {string.Join(", ", missing)} {what} from {repository.Url}"));
+        }
+        var holds = Lines(facts.Get("holds"));
+        var hold = KubernetesPackageVersions.Packages.Where(p => !holds.Contains(p)).ToList();
+        if (hold.Count > 0) changes.Add(new Change($"hold {string.Join(", ", hold)} (apt-mark hold) so that upgrades are deliberate"));
+        var enable = facts.GetOr("kubelet_enabled", "") != "enabled";
+        if (enable) changes.Add(new Change("enable kubelet"));
+
+        return new StepPlan(changes, new Facts(version, repository, prereqs, key, sources.IsNeeded ? sources : null, fetchKey, missing, known, hold, enable, installed));
+    }
+
+    /// <inheritdoc />
+    public override async Task<object?> ApplyAsync(StepPlan plan, StepContext context)
+    {
+        var facts = (Facts)plan.Facts!;
+        var repository = facts.Repository;
+        var variables = Variables(repository);
+        var version = facts.KnownVersion;
+        var repoChanged = facts.Key is not null || facts.Sources is not null || facts.FetchKey;
+        if (repoChanged || facts.Prerequisites.Count > 0 || (facts.Missing.Count > 0 && version is null))
+        {
+            variables["PICLUSTER_PREREQS"] = string.Join(" ", facts.Prerequisites);
+            variables["PICLUSTER_KEY_URL"] = facts.FetchKey ? repository.Key : "";
+            var tail = (facts.Key?.ApplyScript() ?? "") + (facts.Sources?.ApplyScript() ?? "") +
+                       "picluster_repo_finish\necho \"@@ madison\"\napt-cache madison kubeadm\n";
+            var output = await AptScript.RunAsync(context, Name, AptScript.Compose("k8s-repo", variables, Options.LockTimeout, tail),
+                $"set up the {repository.Name} repository", Options.LockTimeout, repository).ConfigureAwait(false);
+            context.Verbose($"{context.Node}: {output.GetOr("log", "")}");
+            if (facts.Missing.Count > 0 && facts.Installed.Count(p => KubernetesPackageVersions.Packages.Contains(p.Key)) == 0)
+            {
+                var available = KubernetesPackageVersions.ParseMadison(output.Get("madison") ?? "");
+                version = KubernetesPackageVersions.Pick(available, facts.Version)
+                    ?? throw new NodeException(NodeErrorKind.StepFailed,
+                        $"{context.Node}: the repository {repository.Url} has no kubeadm for Kubernetes {facts.Version} (it offers: {KubernetesPackageVersions.Describe(available)}). " +
+                        "Pick a version the repository has, or point kubernetes.packageRepository at the right minor.");
+            }
+        }
+
+        variables["PICLUSTER_INSTALL"] = string.Join(" ", facts.Missing.Select(p => $"{p}={version}"));
+        variables["PICLUSTER_HOLD"] = string.Join(" ", facts.Hold);
+        variables["PICLUSTER_ENABLE_KUBELET"] = facts.EnableKubelet ? "yes" : "no";
+        var result = await AptScript.RunAsync(context, Name, AptScript.Compose("k8s-install", variables, Options.LockTimeout),
+            "install the Kubernetes packages", Options.LockTimeout, repository, nothingChanged: !repoChanged).ConfigureAwait(false);
+
+        // Verify: all three installed at the wanted version, held, kubelet enabled.
+        var installed = ParseInstalled(result.Get("installed"));
+        var holds = Lines(result.Get("holds"));
+        var problems = KubernetesPackageVersions.Packages
+            .Where(p => !installed.ContainsKey(p) || !KubernetesPackageVersions.Satisfies(installed[p], facts.Version) || !holds.Contains(p))
+            .Select(p => installed.TryGetValue(p, out var v) ? $"{p} {v}{(holds.Contains(p) ? "" : " not held")}" : $"{p} not installed").ToList();
+        if (result.GetOr("kubelet_enabled", "") != "enabled") problems.Add("kubelet not enabled");
+        if (problems.Count > 0)
+            throw new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: after installing, {string.Join(", ", problems)}.");
+        return new KubernetesPackagesResult(installed["kubeadm"], repository.Url);
+    }
+
+    private static Dictionary<string, string> Variables(AptRepository repository) => new()
+    {
+        ["PICLUSTER_SOURCES"] = repository.SourcesPath,
+        ["PICLUSTER_KEYRING"] = repository.KeyringPath,
+        ["PICLUSTER_REPO_URL"] = repository.Url,
+    };
+
+    /// <summary>The sources file: the entry, with the key's source in its comment.</summary>
+    internal static string RepositoryFile(AptRepository repository) =>
+        $"# {repository.Name} packages, signed by the key from {repository.Key}. Managed by PiCluster.\n{repository.SourcesLine}\n";
+
+    /// <summary>Installed packages ("ii" status) from "package version status" lines.</summary>
+    internal static Dictionary<string, string> ParseInstalled(string? text)
+    {
+        var installed = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in Lines(text))
+        {
+            var parts = line.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length >= 3 && parts[2].StartsWith("ii", StringComparison.Ordinal)) installed[parts[0]] = parts[1];
+        }
+        return installed;
+    }
+
+    private static List<string> Lines(string? text) =>
+        (text ?? "").Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+
+    private static byte[] ReadLocalKey(PiNode node, string path)
+    {
+        try { return OpenPgpArmor.Dearmor(File.ReadAllBytes(path)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            throw new NodeException(NodeErrorKind.InvalidNodeState, $"{node}: cannot read the repository key '{path}': {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using FsCheck;
+using FsCheck.Fluent;
+using PiCluster.Steps.NodePrep;
+using Xunit;
+
+namespace PiCluster.Tests.Steps.NodePrep;
+
+/// <summary>Runs the remote write helper (Scripts/prep-lib.sh) with the local bash against a temporary directory.</summary>
+public sealed class AtomicWriteTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("picluster-write-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private (int Exit, string Stdout, string Stderr) RunBash(string script)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        process.StandardInput.Write(script);
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result, stderr);
+    }
+
+    private (int Exit, string Stdout, string Stderr) Apply(FileEdit edit) =>
+        RunBash(PiCluster.Transport.RemoteScripts.Load("prep-lib") + "\n" + edit.ApplyScript());
+
+    [Fact]
+    public void KeepsAByteExactBackupAndReplacesTheFile()
+    {
+        var gen = Gen.ArrayOf(Gen.Choose(0, 255).Select(i => (byte)i));
+        Prop.ForAll(Gen.Zip(gen, gen).ToArbitrary(), pair =>
+        {
+            var (original, wanted) = pair;
+            var path = Path.Combine(_dir, $"cmdline-{Guid.NewGuid():N}.txt");
+            File.WriteAllBytes(path, original);
+            var (exit, stdout, stderr) = Apply(new FileEdit(path, original, wanted));
+            var backup = stdout.Split('\n').Single(l => l.StartsWith("backup ", StringComparison.Ordinal)).Substring(7);
+            return exit == 0 && stderr.Length == 0
+                   && File.ReadAllBytes(path).SequenceEqual(wanted)
+                   && File.ReadAllBytes(backup).SequenceEqual(original)
+                   && Path.GetFileName(backup).StartsWith(Path.GetFileName(path) + ".picluster-", StringComparison.Ordinal)
+                   && backup.EndsWith("Z.bak", StringComparison.Ordinal)
+                   && !Directory.EnumerateFiles(_dir, "*picluster-tmp*").Any();
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(25));
+    }
+
+    [Fact]
+    public void CreatesAMissingFileWithTheGivenModeAndNoBackup()
+    {
+        var path = Path.Combine(_dir, "sub", "k8s.conf");
+        var (exit, stdout, _) = Apply(FileEdit.ToText(path, null, "overlay\n", "0640"));
+        Assert.Equal(0, exit);
+        Assert.DoesNotContain("backup", stdout);
+        Assert.Equal("overlay\n", File.ReadAllText(path));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(path));
+    }
+
+    [Fact]
+    public void RefusesAFileThatChangedSincePlannedAndLeavesItAlone()
+    {
+        var path = Path.Combine(_dir, "fstab");
+        File.WriteAllText(path, "planned\n");
+        var edit = FileEdit.ToText(path, File.ReadAllBytes(path), "new\n");
+        File.WriteAllText(path, "changed by someone else\n");
+        var (exit, _, stderr) = Apply(edit);
+        Assert.Equal(3, exit);
+        Assert.Contains("changed since it was planned", stderr);
+        Assert.Equal("changed by someone else\n", File.ReadAllText(path));
+        Assert.Single(Directory.GetFiles(_dir));
+    }
+
+    [Fact]
+    public void KeepsTheOriginalsModeAndCleansUpATemporaryFileLeftByAnInterruptedRun()
+    {
+        var path = Path.Combine(_dir, "hosts");
+        File.WriteAllText(path, "old\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllText(Path.Combine(_dir, ".hosts.picluster-tmp.abc123"), "half writ");
+        var (exit, _, _) = Apply(FileEdit.ToText(path, File.ReadAllBytes(path), "new\n"));
+        Assert.Equal(0, exit);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        Assert.Empty(Directory.GetFiles(_dir, "*picluster-tmp*"));
+    }
+
+    [Fact]
+    public void TwoEditsInOneSecondKeepTwoBackups()
+    {
+        var path = Path.Combine(_dir, "grub");
+        File.WriteAllText(path, "1\n");
+        Assert.Equal(0, Apply(FileEdit.ToText(path, File.ReadAllBytes(path), "2\n")).Exit);
+        Assert.Equal(0, Apply(FileEdit.ToText(path, File.ReadAllBytes(path), "3\n")).Exit);
+        var backups = Directory.GetFiles(_dir, "grub.picluster-*.bak").Select(File.ReadAllText).OrderBy(t => t).ToArray();
+        Assert.Equal(new[] { "1\n", "2\n" }, backups);
+    }
+}
