@@ -10,6 +10,7 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('bin/PiCluster.format.ps1xml')
     CmdletsToExport      = @(
+        'Get-PiNode'
         'New-PiNode'
     )
     FunctionsToExport    = @()

@@ -1,0 +1,53 @@
+using System;
+using System.Management.Automation;
+using PiCluster.Clusters;
+using PiCluster.Engine;
+using PiCluster.Transport;
+
+namespace PiCluster.Hosting;
+
+/// <summary>
+/// Turns PiCluster failures into ErrorRecords with stable ids: a node failure's id is its <see cref="NodeErrorKind"/>
+/// name (e.g. <c>NodeUnreachable</c>) and its target is the node, so <c>$Error[0].TargetObject</c> can be piped on.
+/// </summary>
+internal static class NodeErrorRecords
+{
+    /// <summary>The PowerShell category of each kind, as documented on <see cref="NodeErrorKind"/>.</summary>
+    public static ErrorCategory CategoryOf(NodeErrorKind kind) => kind switch
+    {
+        NodeErrorKind.NodeUnreachable => ErrorCategory.ConnectionError,
+        NodeErrorKind.HostKeyUnknown => ErrorCategory.SecurityError,
+        NodeErrorKind.HostKeyChanged => ErrorCategory.SecurityError,
+        NodeErrorKind.AuthenticationFailed => ErrorCategory.AuthenticationError,
+        NodeErrorKind.SudoFailed => ErrorCategory.PermissionDenied,
+        NodeErrorKind.NodeLocked => ErrorCategory.ResourceBusy,
+        NodeErrorKind.StepFailed => ErrorCategory.InvalidResult,
+        NodeErrorKind.Timeout => ErrorCategory.OperationTimeout,
+        NodeErrorKind.InvalidNodeState => ErrorCategory.InvalidOperation,
+        _ => ErrorCategory.NotSpecified,
+    };
+
+    /// <summary>The error for one failed node.</summary>
+    public static ErrorRecord ForNode(NodeFailure failure) =>
+        new(failure.Exception ?? new NodeException(failure.Kind, failure.Message), failure.Kind.ToString(),
+            CategoryOf(failure.Kind), failure.Node)
+        {
+            ErrorDetails = new ErrorDetails($"{failure.Node.Name}: {failure.Step}: {failure.Message}"),
+        };
+
+    /// <summary>The terminating error for a cluster file that cannot be used; the message lists every file:line:col problem.</summary>
+    public static ErrorRecord ForClusterFile(ClusterFileException exception, string path) =>
+        new(exception, "ClusterFileInvalid", ErrorCategory.InvalidData, path)
+        {
+            ErrorDetails = new ErrorDetails(
+                $"The cluster file has {exception.Errors.Count} error(s); no node was contacted.{Environment.NewLine}{exception.Message}"),
+        };
+
+    /// <summary>The terminating error for a cluster file that does not exist or cannot be read.</summary>
+    public static ErrorRecord ForUnreadableFile(Exception exception, string path) =>
+        new(exception, "ClusterFileNotFound", ErrorCategory.ObjectNotFound, path);
+
+    /// <summary>The non-terminating error for a -Name without wildcards that matches no node.</summary>
+    public static ErrorRecord ForMissingNode(string name, string path) =>
+        new(new ItemNotFoundException($"No node named '{name}' in {path}."), "NodeNotFound", ErrorCategory.ObjectNotFound, name);
+}
