@@ -80,6 +80,10 @@ internal sealed class ClusterFileReader
         ["nodes"] = (r, c, v, f) => r.Nodes(c, v, f),
     };
 
+    /// <summary>Every field name the format knows, for documentation checks.</summary>
+    internal static IEnumerable<string> AllFieldNames => RootFields.Keys.Concat(KubernetesFields.Keys).Concat(NetworkFields.Keys)
+        .Concat(RuntimeFields.Keys).Concat(SshFields.Keys).Concat(LanFields.Keys).Concat(NodeFields.Keys).Distinct();
+
     private readonly List<ClusterFileError> _errors;
     private readonly string _file;
 
