@@ -35,8 +35,7 @@ public sealed class KubernetesPackagesStep : NodeStep
     public override string Name => "KubernetesPackages";
 
     /// <summary>The plan's facts, for the apply phase.</summary>
-    public sealed record Facts(KubernetesVersion Version, AptRepository Repository, IReadOnlyList<string> Prerequisites, FileEdit? Key,
-        FileEdit? Sources, bool FetchKey, IReadOnlyList<string> Missing, string? KnownVersion, IReadOnlyList<string> Hold, bool EnableKubelet,
+    public sealed record Facts(KubernetesVersion Version, AptRepositoryPlan Repository, IReadOnlyList<string> Prerequisites, IReadOnlyList<string> Missing, string? KnownVersion, IReadOnlyList<string> Hold, bool EnableKubelet,
         IReadOnlyDictionary<string, string> Installed);
 
     /// <summary>The version and repository for a node: parameters first, then the node's cluster file.</summary>
@@ -78,23 +77,7 @@ public sealed class KubernetesPackagesStep : NodeStep
             .Where(p => !installed.ContainsKey(p)).ToList();
         if (prereqs.Count > 0) changes.Add(new Change($"install prerequisites: {string.Join(" ", prereqs)}"));
 
-        var sources = FileEdit.ToText(repository.SourcesPath, facts.GetBytes("sources"), RepositoryFile(repository));
-        var keyring = facts.GetBytes("keyring");
-        FileEdit? key = null;
-        var fetchKey = false;
-        if (repository.KeyIsUrl)
-        {
-            // The sources file names the key's source, so a new key location shows as a sources change too.
-            fetchKey = keyring is null || sources.IsNeeded;
-            if (fetchKey) changes.Add(new Change($"download the signing key {repository.Key}, dearmor it into {repository.KeyringPath}"));
-        }
-        else
-        {
-            key = new FileEdit(repository.KeyringPath, keyring, ReadLocalKey(context.Node, repository.Key));
-            if (key.IsNeeded) changes.Add(new Change($"write the signing key from {repository.Key} (dearmored) to {repository.KeyringPath}"));
-            else key = null;
-        }
-        if (sources.IsNeeded) changes.Add(sources.ToChange($"{(sources.Before is null ? "add" : "update")} the {repository.Name} repository in {repository.SourcesPath}"));
+        var repo = AptRepositoryPlan.Create(context.Node, repository, facts.GetBytes("sources"), facts.GetBytes("keyring"), changes);
 
         var missing = KubernetesPackageVersions.Packages.Where(p => !installed.ContainsKey(p)).ToList();
         string? known = null;
@@ -102,7 +85,7 @@ public sealed class KubernetesPackagesStep : NodeStep
         {
             // Keep the three at one version: match what is installed already, else the newest the lists offer now.
             known = KubernetesPackageVersions.Packages.Where(installed.ContainsKey).Select(p => installed[p]).FirstOrDefault()
-                    ?? (sources.IsNeeded ? null : KubernetesPackageVersions.Pick(KubernetesPackageVersions.ParseMadison(facts.Get("madison") ?? ""), version));
+                    ?? (repo.IsNeeded ? null : KubernetesPackageVersions.Pick(KubernetesPackageVersions.ParseMadison(facts.Get("madison") ?? ""), version));
             var what = known ?? (version.IsPatch ? $"{version}-*" : $"the newest {version} patch");
             changes.Add(new Change($"install {string.Join(", ", missing)} {what} from {repository.Url}"));
         }
@@ -112,23 +95,20 @@ public sealed class KubernetesPackagesStep : NodeStep
         var enable = facts.GetOr("kubelet_enabled", "") != "enabled";
         if (enable) changes.Add(new Change("enable kubelet"));
 
-        return new StepPlan(changes, new Facts(version, repository, prereqs, key, sources.IsNeeded ? sources : null, fetchKey, missing, known, hold, enable, installed));
+        return new StepPlan(changes, new Facts(version, repo, prereqs, missing, known, hold, enable, installed));
     }
 
     /// <inheritdoc />
     public override async Task<object?> ApplyAsync(StepPlan plan, StepContext context)
     {
         var facts = (Facts)plan.Facts!;
-        var repository = facts.Repository;
-        var variables = Variables(repository);
+        var repository = facts.Repository.Repository;
+        var variables = facts.Repository.Variables(facts.Prerequisites);
         var version = facts.KnownVersion;
-        var repoChanged = facts.Key is not null || facts.Sources is not null || facts.FetchKey;
+        var repoChanged = facts.Repository.IsNeeded;
         if (repoChanged || facts.Prerequisites.Count > 0 || (facts.Missing.Count > 0 && version is null))
         {
-            variables["PICLUSTER_PREREQS"] = string.Join(" ", facts.Prerequisites);
-            variables["PICLUSTER_KEY_URL"] = facts.FetchKey ? repository.Key : "";
-            var tail = (facts.Key?.ApplyScript() ?? "") + (facts.Sources?.ApplyScript() ?? "") +
-                       "picluster_repo_finish\necho \"@@ madison\"\napt-cache madison kubeadm\n";
+            var tail = facts.Repository.Tail("echo \"@@ madison\"\napt-cache madison kubeadm\n");
             var output = await AptScript.RunAsync(context, Name, AptScript.Compose("k8s-repo", variables, Options.LockTimeout, tail),
                 $"set up the {repository.Name} repository", Options.LockTimeout, repository).ConfigureAwait(false);
             context.Verbose($"{context.Node}: {output.GetOr("log", "")}");
@@ -164,12 +144,7 @@ public sealed class KubernetesPackagesStep : NodeStep
     {
         ["PICLUSTER_SOURCES"] = repository.SourcesPath,
         ["PICLUSTER_KEYRING"] = repository.KeyringPath,
-        ["PICLUSTER_REPO_URL"] = repository.Url,
     };
-
-    /// <summary>The sources file: the entry, with the key's source in its comment.</summary>
-    internal static string RepositoryFile(AptRepository repository) =>
-        $"# {repository.Name} packages, signed by the key from {repository.Key}. Managed by PiCluster.\n{repository.SourcesLine}\n";
 
     /// <summary>Installed packages ("ii" status) from "package version status" lines.</summary>
     internal static Dictionary<string, string> ParseInstalled(string? text)
@@ -185,13 +160,4 @@ public sealed class KubernetesPackagesStep : NodeStep
 
     private static List<string> Lines(string? text) =>
         (text ?? "").Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
-
-    private static byte[] ReadLocalKey(PiNode node, string path)
-    {
-        try { return OpenPgpArmor.Dearmor(File.ReadAllBytes(path)); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-        {
-            throw new NodeException(NodeErrorKind.InvalidNodeState, $"{node}: cannot read the repository key '{path}': {e.Message}", e);
-        }
-    }
 }

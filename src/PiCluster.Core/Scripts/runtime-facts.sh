@@ -1,0 +1,33 @@
+# shellcheck shell=bash
+# Facts for the container runtime step, in one round trip. Needs prep-lib.sh and k8s-apt-lib.sh.
+# Inputs: PICLUSTER_RUNTIME (containerd|crio), PICLUSTER_SERVICE, PICLUSTER_PACKAGE, PICLUSTER_CONFIG (may be empty),
+# PICLUSTER_SOURCES and PICLUSTER_KEYRING (a runtime from its own repository; may be empty).
+echo "@@ package"
+dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' "$PICLUSTER_PACKAGE" containerd containerd.io cri-o 2>/dev/null || true
+echo "@@ candidate"
+apt-cache policy "$PICLUSTER_PACKAGE" 2>/dev/null | sed -n 's/^ *Candidate: //p'
+if [[ -n ${PICLUSTER_CONFIG:-} ]]; then
+    picluster_file_section config "$PICLUSTER_CONFIG"
+    # An unmodified packaged config (Debian's stub, Docker's CRI-less one) is regenerated from the defaults.
+    echo "@@ config_pristine"
+    packaged=$(dpkg-query -W -f='${Conffiles}\n' containerd containerd.io 2>/dev/null | awk -v f="$PICLUSTER_CONFIG" '$1 == f { print $2; exit }')
+    if [[ -n $packaged && -f $PICLUSTER_CONFIG && $(md5sum <"$PICLUSTER_CONFIG" | cut -d' ' -f1) == "$packaged" ]]; then echo yes; else echo no; fi
+    echo "@@ default_config"
+    if command -v containerd >/dev/null; then containerd config default 2>/dev/null | base64 -w0; echo; fi
+fi
+if [[ -n ${PICLUSTER_SOURCES:-} ]]; then
+    picluster_file_section sources "$PICLUSTER_SOURCES"
+    picluster_file_section keyring "$PICLUSTER_KEYRING"
+    echo "@@ apt_installed"
+    dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' ca-certificates curl gpg 2>/dev/null || true
+fi
+picluster_file_section crictl /etc/crictl.yaml
+echo "@@ service"
+echo "$(systemctl is-enabled "$PICLUSTER_SERVICE" 2>/dev/null || true) $(systemctl is-active "$PICLUSTER_SERVICE" 2>/dev/null || true)"
+echo "@@ cri_plugin"
+if [[ $PICLUSTER_RUNTIME == containerd ]] && command -v ctr >/dev/null; then
+    # TYPE ID PLATFORMS STATUS; "ok" once the CRI plugin runs.
+    timeout 10 ctr plugins ls 2>/dev/null | awk '$1 == "io.containerd.grpc.v1" && $2 == "cri" { print $NF }' || true
+fi
+echo "@@ locks"
+picluster_apt_lock_holders || true
