@@ -1,0 +1,181 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using PiCluster.Engine;
+using PiCluster.Transport;
+using Xunit;
+
+namespace PiCluster.Tests.Transport;
+
+/// <summary>The real transport against a throwaway sshd on 127.0.0.1 (no VMs; needs openssh-server).</summary>
+[Trait("Category", "Ssh")]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public class OpenSshTransportTests
+{
+    private static readonly ConnectOptions Strict = new() { ConnectTimeout = TimeSpan.FromSeconds(5) };
+
+    private static async Task<OpenSshSession> Open(SshServer server, ConnectOptions? options = null, PiNode? node = null) =>
+        (OpenSshSession)await new OpenSshConnector().OpenAsync(node ?? server.Node(), options ?? Strict, CancellationToken.None);
+
+    [Fact]
+    public async Task RunsScriptsWithInputAndExitCodesOverOneConnection()
+    {
+        using var server = SshServer.Start();
+        server.TrustHostKey();
+        await using var session = await Open(server);
+
+        var r = await session.RunAsync(new RemoteCommand("read -r line; echo \"got $line\"; echo 'to stderr' >&2; exit 3", input: "héllo wörld\n"), default);
+        Assert.Equal(3, r.ExitCode);
+        Assert.Equal("got héllo wörld\n", r.Stdout);
+        Assert.Equal("to stderr\n", r.Stderr);
+
+        // A script much longer than any command line could hold, still one round trip.
+        var big = new StringBuilder("set -e\n");
+        for (var i = 0; i < 5000; i++) big.Append("x=\"").Append(new string('a', 40)).Append(i).Append("\"\n");
+        big.Append("echo \"$x\"\n");
+        r = await session.RunAsync(new RemoteCommand(big.ToString()), default);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(new string('a', 40) + "4999\n", r.Stdout);
+
+        r = await session.RunAsync(new RemoteCommand("exit 255"), default);
+        Assert.Equal(255, r.ExitCode); // the script's 255, not mistaken for an ssh failure
+
+        Assert.Equal(3, session.RoundTrips);
+        Assert.Equal(1, session.Connections);
+        Assert.Equal(1, server.Connections);
+        Assert.Equal(3, server.Sessions);
+        Assert.NotNull(session.BootId);
+    }
+
+    [Fact]
+    public async Task AnUnknownHostKeyIsRefusedByDefault()
+    {
+        using var server = SshServer.Start();
+        var e = await Assert.ThrowsAsync<NodeException>(() => Open(server));
+        Assert.Equal(NodeErrorKind.HostKeyUnknown, e.Kind);
+        Assert.Contains("-AcceptNewHostKey", e.Message);
+        Assert.Equal("", File.ReadAllText(server.KnownHosts));
+        Assert.Equal(0, server.Connections);
+    }
+
+    [Fact]
+    public async Task AcceptNewHostKeyRecordsAnUnknownKey()
+    {
+        using var server = SshServer.Start();
+        await using (var session = await Open(server, new ConnectOptions { AcceptNewHostKey = true }))
+        {
+            Assert.Equal(0, (await session.RunAsync(new RemoteCommand("true"), default)).ExitCode);
+        }
+        Assert.Contains($"[127.0.0.1]:{server.Port} ssh-ed25519", File.ReadAllText(server.KnownHosts));
+        await using var strict = await Open(server); // now known: strict checking passes
+    }
+
+    [Fact]
+    public async Task AChangedHostKeyIsRefusedEvenWithAcceptNewHostKey()
+    {
+        using var server = SshServer.Start();
+        server.TrustHostKey();
+        server.ChangeHostKey();
+        var before = File.ReadAllText(server.KnownHosts);
+        foreach (var options in new[] { Strict, new ConnectOptions { AcceptNewHostKey = true } })
+        {
+            var e = await Assert.ThrowsAsync<NodeException>(() => Open(server, options));
+            Assert.Equal(NodeErrorKind.HostKeyChanged, e.Kind);
+            Assert.Contains("CHANGED", e.Message);
+            Assert.Contains("ssh-keygen -R", e.Message);
+        }
+        Assert.Equal(before, File.ReadAllText(server.KnownHosts));
+        Assert.Equal(0, server.Connections);
+    }
+
+    [Fact]
+    public async Task AWrongKeyIsAnAuthenticationFailure()
+    {
+        using var server = SshServer.Start();
+        server.TrustHostKey();
+        var wrongKey = Path.Combine(server.Directory, "host_key"); // a valid key the server does not authorize
+        var e = await Assert.ThrowsAsync<NodeException>(() => Open(server, node: server.Node(identityFile: wrongKey)));
+        Assert.Equal(NodeErrorKind.AuthenticationFailed, e.Kind);
+    }
+
+    [Fact]
+    public async Task AClosedPortIsNodeUnreachable()
+    {
+        using var server = SshServer.Start();
+        var e = await Assert.ThrowsAsync<NodeException>(() => Open(server, node: server.Node(port: SshServer.FreePort())));
+        Assert.Equal(NodeErrorKind.NodeUnreachable, e.Kind);
+        Assert.Contains("Connection refused", e.Message);
+    }
+
+    [Fact]
+    public async Task ATimeoutStopsTheRemoteWorkAndTheConnectionStaysUsable()
+    {
+        using var server = SshServer.Start();
+        server.TrustHostKey();
+        await using var session = await Open(server);
+        var marker = "pc" + Guid.NewGuid().ToString("N").Substring(0, 8);
+        var clock = Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<NodeException>(() => session.RunAsync(
+            new RemoteCommand($"bash -c 'sleep 300; echo {marker}' & wait", timeout: TimeSpan.FromSeconds(2)), default));
+        Assert.Equal(NodeErrorKind.Timeout, e.Kind);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), clock.Elapsed.ToString());
+        await WaitUntilGone(marker);
+        Assert.Equal("ok\n", (await session.RunAsync(new RemoteCommand("echo ok"), default)).Stdout);
+        Assert.Equal(1, server.Connections);
+    }
+
+    [Fact]
+    public async Task CancellationStopsTheRemoteWork()
+    {
+        using var server = SshServer.Start();
+        server.TrustHostKey();
+        await using var session = await Open(server);
+        var marker = "pc" + Guid.NewGuid().ToString("N").Substring(0, 8);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => session.RunAsync(new RemoteCommand($"sleep 300; echo {marker}"), cts.Token));
+        await WaitUntilGone("sleep\0" + "300");
+    }
+
+    [Fact]
+    public async Task SecretsAndScriptsNeverAppearOnAnyCommandLine()
+    {
+        using var server = SshServer.Start();
+        server.TrustHostKey();
+        await using var session = await Open(server);
+        var secret = "tok" + Guid.NewGuid().ToString("N");
+        var scriptMarker = "script" + Guid.NewGuid().ToString("N");
+        var run = session.RunAsync(new RemoteCommand($"# {scriptMarker}\nread -r s; sleep 2; [ \"$s\" = {secret} ] && echo matched", input: secret + "\n"), default);
+        await Task.Delay(1000);
+        var lines = CommandLines();
+        Assert.DoesNotContain(lines, l => l.Contains(secret));
+        Assert.DoesNotContain(lines, l => l.Contains(scriptMarker));
+        Assert.Contains(lines, l => l.StartsWith("ssh\0", StringComparison.Ordinal) && l.Contains("bash -s")); // we did look while it ran
+        Assert.Equal("matched\n", (await run).Stdout);
+    }
+
+    [Fact]
+    public async Task ReconnectWaitsForANewBootAndGivesUpInTime()
+    {
+        using var server = SshServer.Start();
+        server.TrustHostKey();
+        await using var session = await Open(server);
+        await session.RunAsync(new RemoteCommand("true"), default);
+        var e = await Assert.ThrowsAsync<NodeException>(() => session.ReconnectAsync(TimeSpan.FromSeconds(3), default));
+        Assert.Equal(NodeErrorKind.Timeout, e.Kind);
+        Assert.Contains("did not reboot", e.Message);
+    }
+
+    internal static string[] CommandLines() => Directory.GetDirectories("/proc")
+        .Select(d => { try { return File.ReadAllText(Path.Combine(d, "cmdline")); } catch (IOException) { return ""; } catch (UnauthorizedAccessException) { return ""; } })
+        .Where(l => l.Length > 0).ToArray();
+
+    private static async Task WaitUntilGone(string text)
+    {
+        for (var i = 0; i < 50 && CommandLines().Any(l => l.Contains(text)); i++) await Task.Delay(100);
+        Assert.DoesNotContain(CommandLines(), l => l.Contains(text));
+    }
+}

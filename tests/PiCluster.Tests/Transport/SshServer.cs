@@ -1,0 +1,144 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using PiCluster.Engine;
+
+namespace PiCluster.Tests.Transport;
+
+/// <summary>
+/// A throwaway OpenSSH server on 127.0.0.1 for tests of the real transport without VMs: its own host key, an
+/// authorized client key, a high port, LogLevel VERBOSE into a log file that tests read to count connections and
+/// sessions. Needs /usr/sbin/sshd (Debian: openssh-server). Logs in as the current user.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class SshServer : IDisposable
+{
+    public const string SshdPath = "/usr/sbin/sshd";
+    private Process? _sshd;
+
+    private SshServer()
+    {
+        if (!File.Exists(SshdPath))
+            throw new InvalidOperationException($"{SshdPath} is missing: install openssh-server (apt-get install openssh-server) to run the Ssh tests.");
+        Directory = Path.Combine("/tmp", "pcs-" + Guid.NewGuid().ToString("N").Substring(0, 8));
+        System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Keygen("host_key");
+        Keygen("client_key");
+        File.Copy(ClientKey + ".pub", Path.Combine(Directory, "authorized_keys"));
+        File.SetUnixFileMode(Path.Combine(Directory, "authorized_keys"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllText(ClientConfig, $"UserKnownHostsFile {KnownHosts}\nGlobalKnownHostsFile /dev/null\nLogLevel ERROR\n");
+        File.WriteAllText(KnownHosts, "");
+        Port = FreePort();
+        File.WriteAllText(Path.Combine(Directory, "sshd_config"), string.Join("\n",
+            $"Port {Port}", "ListenAddress 127.0.0.1", $"HostKey {Path.Combine(Directory, "host_key")}",
+            $"AuthorizedKeysFile {Path.Combine(Directory, "authorized_keys")}", $"PidFile {Path.Combine(Directory, "sshd.pid")}",
+            "PermitRootLogin prohibit-password", "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no",
+            "StrictModes no", "LogLevel VERBOSE", "MaxSessions 50", "") );
+        // Debian's sshd insists on its privilege separation folder.
+        if (Environment.UserName == "root") System.IO.Directory.CreateDirectory("/run/sshd");
+        Launch();
+    }
+
+    public string Directory { get; }
+    public int Port { get; }
+    public string ClientKey => Path.Combine(Directory, "client_key");
+    public string ClientConfig => Path.Combine(Directory, "ssh_config");
+    public string KnownHosts => Path.Combine(Directory, "known_hosts");
+    public string LogFile => Path.Combine(Directory, "sshd.log");
+
+    public static SshServer Start() => new();
+
+    /// <summary>A node that reaches this server. <paramref name="port"/> overrides the port (e.g. a closed one).</summary>
+    public PiNode Node(string name = "node1", int? port = null, string? identityFile = null) =>
+        new(name, "127.0.0.1", NodeRole.Worker, Environment.UserName, port ?? Port, identityFile ?? ClientKey, ClientConfig);
+
+    /// <summary>Records the server's current host key in the client's known_hosts (as after a verified first contact).</summary>
+    public void TrustHostKey()
+    {
+        var key = File.ReadAllText(Path.Combine(Directory, "host_key.pub")).Trim().Split(' ');
+        File.WriteAllText(KnownHosts, $"[127.0.0.1]:{Port} {key[0]} {key[1]}\n");
+    }
+
+    /// <summary>Gives the server a new host key (as a reinstalled node, or an impostor, would have).</summary>
+    public void ChangeHostKey()
+    {
+        Stop();
+        File.Delete(Path.Combine(Directory, "host_key"));
+        File.Delete(Path.Combine(Directory, "host_key.pub"));
+        Keygen("host_key");
+        Launch();
+    }
+
+    /// <summary>Client connections authenticated so far.</summary>
+    public int Connections => LogLines().Count(l => l.Contains("Accepted publickey for"));
+
+    /// <summary>Sessions (commands) started so far: one per round trip.</summary>
+    public int Sessions => LogLines().Count(l => l.Contains("Starting session:"));
+
+    public string[] LogLines()
+    {
+        if (!File.Exists(LogFile)) return Array.Empty<string>();
+        using var stream = new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd().Split('\n');
+    }
+
+    public static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private void Launch()
+    {
+        _sshd = Process.Start(new ProcessStartInfo(SshdPath)
+        {
+            ArgumentList = { "-D", "-f", Path.Combine(Directory, "sshd_config"), "-E", LogFile },
+            UseShellExecute = false,
+        })!;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            if (_sshd.HasExited) throw new InvalidOperationException("sshd did not start: " + string.Join("\n", LogLines()));
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException) { Thread.Sleep(50); }
+        }
+        throw new TimeoutException("sshd did not listen within 10 s");
+    }
+
+    private void Stop()
+    {
+        if (_sshd is null || _sshd.HasExited) return;
+        _sshd.Kill(entireProcessTree: true);
+        _sshd.WaitForExit();
+    }
+
+    private void Keygen(string name)
+    {
+        using var keygen = Process.Start(new ProcessStartInfo("ssh-keygen")
+        {
+            ArgumentList = { "-q", "-t", "ed25519", "-N", "", "-C", "pitest", "-f", Path.Combine(Directory, name) },
+            UseShellExecute = false,
+        })!;
+        keygen.WaitForExit();
+        if (keygen.ExitCode != 0) throw new InvalidOperationException("ssh-keygen failed");
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
+    }
+}
