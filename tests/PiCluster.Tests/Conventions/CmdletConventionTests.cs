@@ -68,6 +68,16 @@ public class CmdletConventionTests
         Assert.Equal(new[] { cmdlet.Type.Name }, declaredClasses);
     }
 
+    [Theory]
+    [MemberData(nameof(CmdletNames))]
+    public void NodeCmdletsDefaultToTheNodeParameterSet(string name)
+    {
+        // Without a default, "Test-PiNode -ThrottleLimit 2" cannot resolve a parameter set instead of prompting for -Node.
+        var cmdlet = Get(name);
+        if (!typeof(PiCluster.Commands.PiNodeCommandBase).IsAssignableFrom(cmdlet.Type)) return;
+        Assert.True(cmdlet.DefaultParameterSetName == "Node", $"{name}: add DefaultParameterSetName = \"Node\" to its [Cmdlet].");
+    }
+
     [Fact]
     public void ManifestExportsExactlyTheCmdletClasses() =>
         Assert.Equal(ModuleSurface.Cmdlets.Select(c => c.Name).OrderBy(n => n, StringComparer.Ordinal),

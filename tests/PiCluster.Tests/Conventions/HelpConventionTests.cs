@@ -41,6 +41,21 @@ public class HelpConventionTests
 
     [Theory]
     [MemberData(nameof(CmdletNames))]
+    public void MarkdownPositionsAreTheRealOnes(string name)
+    {
+        var text = File.ReadAllText(Path.Combine(ModulePaths.DocsDir, name + ".md"));
+        foreach (var parameter in Get(name).Parameters)
+        {
+            var section = Regex.Match(text, @"^### -" + parameter.Name + @"\s*$(?<body>.*?)^Position:\s*(?<position>\S+)",
+                RegexOptions.Multiline | RegexOptions.Singleline);
+            Assert.True(section.Success, $"{name}.md: -{parameter.Name} has no 'Position:' line");
+            Assert.True(ModuleSurface.Cmdlet.PositionOf(parameter) == section.Groups["position"].Value,
+                $"{name}.md says -{parameter.Name} is at Position {section.Groups["position"].Value}, the cmdlet says {ModuleSurface.Cmdlet.PositionOf(parameter)}.");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(CmdletNames))]
     public void MamlHasSynopsisDescriptionExampleAndEveryParameter(string name)
     {
         var command = MamlCommand(name);

@@ -46,6 +46,22 @@ public class ModuleLoadContextTests
         Assert.Equal(Path.Combine(ModulePaths.Dependencies, "YamlDotNet.dll"), yaml.Location);
     }
 
+    [Fact]
+    public void CoreReadsAClusterFileWithTheModulesOwnYamlDotNet()
+    {
+        var core = Context.ResolveEngine(AssemblyLoadContext.Default, new AssemblyName("PiCluster.Core"))!;
+        var parse = core.GetType("PiCluster.Clusters.ClusterFileLoader", throwOnError: true)!.GetMethod("Parse")!;
+
+        var cluster = parse.Invoke(null, new object[] { "name: c\nnodes:\n  - name: n1\n    address: 127.0.0.1\n    role: control-plane\n", "c.yaml" })!;
+
+        // The result is the isolated Core's type, not the one the default context knows.
+        Assert.NotEqual(typeof(PiCluster.Clusters.ClusterDefinition), cluster.GetType());
+        Assert.Equal("PiCluster.Clusters.ClusterDefinition", cluster.GetType().FullName);
+        var yaml = Context.Assemblies.Single(a => a.GetName().Name == "YamlDotNet");
+        Assert.NotSame(typeof(YamlDotNet.Serialization.Deserializer).Assembly, yaml);
+        Assert.DoesNotContain(AssemblyLoadContext.Default.Assemblies, a => a.Location == yaml.Location);
+    }
+
     [Theory]
     [InlineData("YamlDotNet")]
     [InlineData("System.Management.Automation")]

@@ -57,6 +57,7 @@ public static class ModuleSurface
             Verb = (string)cmdlet.ConstructorArguments[0].Value!;
             Noun = (string)cmdlet.ConstructorArguments[1].Value!;
             SupportsShouldProcess = Named(cmdlet, nameof(CmdletAttribute.SupportsShouldProcess)) is true;
+            DefaultParameterSetName = Named(cmdlet, nameof(CmdletAttribute.DefaultParameterSetName)) as string;
             OutputTypes = type.GetCustomAttributesData().Where(a => a.AttributeType == typeof(OutputTypeAttribute))
                 .SelectMany(a => a.ConstructorArguments)
                 .SelectMany(arg => arg.Value is IEnumerable<CustomAttributeTypedArgument> many ? many.Select(m => m.Value) : new[] { arg.Value })
@@ -71,6 +72,15 @@ public static class ModuleSurface
         public string Noun { get; }
         public string Name => Verb + "-" + Noun;
         public bool SupportsShouldProcess { get; }
+        public string? DefaultParameterSetName { get; }
+
+        /// <summary>The parameter's position as help writes it: "Named", or the number.</summary>
+        public static string PositionOf(PropertyInfo parameter)
+        {
+            var positions = parameter.GetCustomAttributesData().Where(a => a.AttributeType == typeof(ParameterAttribute))
+                .Select(a => Named(a, nameof(ParameterAttribute.Position))).OfType<int>().Distinct().ToList();
+            return positions.Count == 1 ? positions[0].ToString(System.Globalization.CultureInfo.InvariantCulture) : "Named";
+        }
         public IReadOnlyList<Type> OutputTypes { get; }
         public IReadOnlyList<PropertyInfo> Parameters { get; }
 
