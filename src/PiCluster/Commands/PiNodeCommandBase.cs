@@ -1,0 +1,109 @@
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Threading;
+using PiCluster.Engine;
+using PiCluster.Hosting;
+using PiCluster.Transport;
+
+namespace PiCluster.Commands;
+
+/// <summary>
+/// The base of every cmdlet that works on nodes. It gathers the nodes (piped or given with -Node, or read from a
+/// cluster file with -Path and -Name), then, once all input is in, calls <see cref="Run"/> once with all of them, so
+/// that nodes run in parallel (-ThrottleLimit) and cross-node checks see every node.
+/// </summary>
+/// <remarks>
+/// Adding a cmdlet (see also README, "Contributing"): one <c>public sealed class VerbNounCommand : PiNodeCommandBase</c>
+/// per file in Commands/, with <c>[Cmdlet(verb, noun, DefaultParameterSetName = NodeSet)]</c> (an approved verb;
+/// <c>SupportsShouldProcess = true</c> if it changes anything) and <c>[OutputType]</c>; implement <see cref="Run"/> in a
+/// few lines by handing plain PiCluster.Core classes the nodes, <see cref="CreateRunOptions"/> and the host, e.g.
+/// <c>RunSteps(nodes, steps, host, cancellation)</c>. Then add the cmdlet to CmdletsToExport in PiCluster.psd1, write
+/// en-US/docs/Verb-Noun.md (copy a sibling), and add a view to PiCluster.format.ps1xml for any new output type. The
+/// convention tests fail until all of that is done.
+/// -Node is deliberately not positional: a cmdlet's own first positional parameter (Invoke-PiCommand's -Command) must
+/// still bind when nodes come from the pipeline.
+/// </remarks>
+public abstract class PiNodeCommandBase : PSCmdlet
+{
+    /// <summary>Parameter set of -Node (and the pipeline); every node cmdlet's default set.</summary>
+    public const string NodeSet = "Node";
+
+    /// <summary>Parameter set of -Path / -Name.</summary>
+    public const string PathSet = "Path";
+
+    private readonly List<PiNode> _nodes = new();
+    private readonly CancellationTokenSource _cancellation = new();
+
+    /// <summary>The nodes: PiNode objects, or any objects with a Node property (results of other PiCluster cmdlets).</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NodeSet)]
+    [PiNodeTransformation]
+    [ValidateNotNullOrEmpty]
+    public PiNode[] Node { get; set; } = System.Array.Empty<PiNode>();
+
+    /// <summary>A cluster file to read the nodes from.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PathSet)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    /// <summary>With -Path: only the nodes whose names match; wildcards allowed.</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(NodeNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[]? Name { get; set; }
+
+    /// <summary>How many nodes to work on at the same time.</summary>
+    [Parameter]
+    [ValidateRange(1, 256)]
+    public int ThrottleLimit { get; set; } = 8;
+
+    /// <summary>The sudo password for the nodes (the user name is ignored). Never put on a command line or logged.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>Accept and record the host key of a node that is not in known_hosts yet. A changed key is always refused.</summary>
+    [Parameter]
+    public SwitchParameter AcceptNewHostKey { get; set; }
+
+    /// <summary>Collects the nodes of this pipeline input.</summary>
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == NodeSet) _nodes.AddRange(Node);
+    }
+
+    /// <summary>Runs on all collected nodes.</summary>
+    protected override void EndProcessing()
+    {
+        var nodes = ParameterSetName == PathSet ? ClusterFileNodes.SelectFor(this, Path, Name) : _nodes;
+        if (nodes.Count == 0) return;
+        try
+        {
+            Run(nodes, new PowerShellRunHost(this, MyInvocation.MyCommand.Name), _cancellation.Token);
+        }
+        catch (System.OperationCanceledException) when (_cancellation.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    /// <summary>Ctrl+C: cancels the run, which stops remote work and closes the connections.</summary>
+    protected override void StopProcessing() => _cancellation.Cancel();
+
+    /// <summary>Does the cmdlet's work on all nodes, writing through <paramref name="host"/> only on this thread.</summary>
+    protected abstract void Run(IReadOnlyList<PiNode> nodes, IRunHost host, CancellationToken cancellation);
+
+    /// <summary>The run options from -ThrottleLimit, -Credential and -AcceptNewHostKey.</summary>
+    protected RunOptions CreateRunOptions() => new()
+    {
+        ThrottleLimit = ThrottleLimit,
+        Connect = new ConnectOptions { AcceptNewHostKey = AcceptNewHostKey, SudoPassword = Credential?.Password },
+    };
+
+    /// <summary>The connector to the nodes: the system OpenSSH client.</summary>
+    protected static INodeConnector CreateConnector() => new OpenSshConnector();
+
+    /// <summary>Runs steps over the nodes with the <see cref="ClusterRunner"/> (what most cmdlets do).</summary>
+    protected void RunSteps(IReadOnlyList<PiNode> nodes, IReadOnlyList<NodeStep> steps, IRunHost host, CancellationToken cancellation) =>
+        new ClusterRunner(CreateConnector(), CreateRunOptions()).Run(nodes, steps, host, cancellation);
+}
