@@ -35,12 +35,20 @@ public sealed class NewPiNodeCommand : PSCmdlet
     [Parameter]
     public string? IdentityFile { get; set; }
 
+    /// <summary>An ssh_config file to use instead of the user's own (e.g. the lab's).</summary>
+    [Parameter]
+    public string? ConfigFile { get; set; }
+
     /// <summary>The node's static LAN address; defaults to Address.</summary>
     [Parameter]
     public string? LanAddress { get; set; }
 
     /// <inheritdoc />
     protected override void ProcessRecord() =>
-        WriteObject(new PiNode(Name, Address, Role, User, Port == 0 ? null : Port,
-            IdentityFile is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(IdentityFile), lanAddress: LanAddress));
+        WriteObject(new PiNode(Name, Address, Role, User, Port == 0 ? null : Port, FileSystemPath(IdentityFile),
+            FileSystemPath(ConfigFile), LanAddress));
+
+    // PowerShell paths (~, relative to the current location, PSDrives) become file-system paths ssh understands.
+    private string? FileSystemPath(string? path) =>
+        string.IsNullOrEmpty(path) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 }
