@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace PiCluster.Clusters;
@@ -107,13 +108,25 @@ internal sealed class ClusterFileReader
     {
         var reader = new ClusterFileReader(file, errors);
         var stream = new YamlStream();
+        var parser = new Parser(new StringReader(yaml));
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
             reader.SyntaxError(yaml, e);
+            return (null, reader);
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner fails this way on an unclosed flow collection that runs over several lines.
+            var open = InnermostOpenFlowCollection(yaml);
+            reader.Error(open?.Start ?? parser.Current?.Start ?? Mark.Empty, open is SequenceStart
+                ? "YAML syntax error: the list opened with '[' here is not closed: add the matching ']'."
+                : open is MappingStart
+                    ? "YAML syntax error: the mapping opened with '{' here is not closed: add the matching '}'."
+                    : "YAML syntax error: the text after this point cannot be read. Check the brackets, braces and quotes here.");
             return (null, reader);
         }
         if (stream.Documents.Count == 0)
@@ -142,6 +155,27 @@ internal sealed class ClusterFileReader
         Positions.TryGetValue(owner, out var fields) && (fields.TryGetValue(field, out var mark) || fields.TryGetValue("", out mark))
             ? mark
             : Mark.Empty;
+
+    private static ParsingEvent? InnermostOpenFlowCollection(string yaml)
+    {
+        var open = new Stack<ParsingEvent>();
+        var parser = new Parser(new StringReader(yaml));
+        try
+        {
+            while (parser.MoveNext())
+            {
+                if (parser.Current is SequenceStart or MappingStart)
+                    open.Push(parser.Current);
+                else if (parser.Current is SequenceEnd or MappingEnd && open.Count > 0)
+                    open.Pop();
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or YamlException)
+        {
+            // expected: this walk stops where loading stopped
+        }
+        return open.FirstOrDefault(e => e is SequenceStart { Style: SequenceStyle.Flow } or MappingStart { Style: MappingStyle.Flow });
+    }
 
     private void SyntaxError(string yaml, YamlException e)
     {

@@ -154,6 +154,37 @@ public class ClusterFileLoaderTests
     }
 
     [Fact]
+    public void DamagedFilesFailOnlyWithPositionedClusterFileErrors()
+    {
+        var original = File.ReadAllText(Valid("full.yaml"));
+        const string alphabet = ":-[]{}\"'#&*!|>%@`,?\t \n0123456789./abcxyz~";
+        var random = new Random(1234);
+        for (var i = 0; i < 3000; i++)
+        {
+            var text = original;
+            for (var edits = random.Next(1, 4); edits > 0; edits--)
+            {
+                var at = random.Next(text.Length);
+                text = random.Next(3) switch
+                {
+                    0 => text.Remove(at, Math.Min(random.Next(1, 12), text.Length - at)),
+                    1 => text.Insert(at, alphabet[random.Next(alphabet.Length)].ToString()),
+                    _ => text.Insert(at, text.Substring(random.Next(text.Length / 2), 20)),
+                };
+            }
+            try
+            {
+                ClusterFileLoader.Parse(text, "damaged.yaml");
+            }
+            catch (ClusterFileException e)
+            {
+                Assert.NotEmpty(e.Errors);
+                Assert.All(e.Errors, err => Assert.True(err.Line >= 1 && err.Column >= 1 && err.Message.Length > 0, err.ToString()));
+            }
+        }
+    }
+
+    [Fact]
     public void AMissingFileIsAnIoErrorNotAClusterFileError() =>
         Assert.Throws<FileNotFoundException>(() => ClusterFileLoader.Load(Path.Combine(AppContext.BaseDirectory, "no-such-cluster.yaml")));
 }
