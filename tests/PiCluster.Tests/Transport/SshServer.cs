@@ -37,7 +37,9 @@ public sealed class SshServer : IDisposable
             $"Port {Port}", "ListenAddress 127.0.0.1", $"HostKey {Path.Combine(Directory, "host_key")}",
             $"AuthorizedKeysFile {Path.Combine(Directory, "authorized_keys")}", $"PidFile {Path.Combine(Directory, "sshd.pid")}",
             "PermitRootLogin prohibit-password", "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no",
-            "StrictModes no", "LogLevel VERBOSE", "MaxSessions 50", "") );
+            "StrictModes no", "LogLevel VERBOSE", "MaxSessions 50",
+            // Keep the login away from the real home's shell start-up files (Debian's bash reads ~/.bashrc for ssh commands).
+            $"SetEnv HOME={Directory}", "") );
         // Debian's sshd insists on its privilege separation folder.
         if (Environment.UserName == "root") System.IO.Directory.CreateDirectory("/run/sshd");
         Launch();
