@@ -12,6 +12,7 @@
     CmdletsToExport      = @(
         'Get-PiNode'
         'New-PiNode'
+        'Test-PiNode'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
