@@ -118,15 +118,16 @@ internal sealed class ClusterFileReader
             reader.SyntaxError(yaml, e);
             return (null, reader);
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
-            // YamlDotNet's scanner fails this way on an unclosed flow collection that runs over several lines.
-            var open = InnermostOpenFlowCollection(yaml);
-            reader.Error(open?.Start ?? parser.Current?.Start ?? Mark.Empty, open is SequenceStart
+            // YamlDotNet fails this way on an unclosed flow collection that runs over several lines (InvalidOperationException)
+            // and on some keyless entries (ArgumentException); both are syntax errors in the file.
+            var (open, last) = WalkUntilFailure(yaml);
+            reader.Error(open?.Start ?? last?.Start ?? Mark.Empty, open is SequenceStart
                 ? "YAML syntax error: the list opened with '[' here is not closed: add the matching ']'."
                 : open is MappingStart
                     ? "YAML syntax error: the mapping opened with '{' here is not closed: add the matching '}'."
-                    : "YAML syntax error: the text after this point cannot be read. Check the brackets, braces and quotes here.");
+                    : "YAML syntax error near here: check the indentation, colons and quotes on this line.");
             return (null, reader);
         }
         if (stream.Documents.Count == 0)
@@ -156,25 +157,29 @@ internal sealed class ClusterFileReader
             ? mark
             : Mark.Empty;
 
-    private static ParsingEvent? InnermostOpenFlowCollection(string yaml)
+    /// <summary>Parses event by event up to the failure: the innermost unclosed [ or { then, and the last content event read.</summary>
+    private static (ParsingEvent? OpenFlow, ParsingEvent? Last) WalkUntilFailure(string yaml)
     {
         var open = new Stack<ParsingEvent>();
+        ParsingEvent? last = null;
         var parser = new Parser(new StringReader(yaml));
         try
         {
             while (parser.MoveNext())
             {
+                if (parser.Current is not (SequenceEnd or MappingEnd or DocumentEnd or StreamEnd))
+                    last = parser.Current;
                 if (parser.Current is SequenceStart or MappingStart)
                     open.Push(parser.Current);
                 else if (parser.Current is SequenceEnd or MappingEnd && open.Count > 0)
                     open.Pop();
             }
         }
-        catch (Exception e) when (e is InvalidOperationException or YamlException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or YamlException)
         {
             // expected: this walk stops where loading stopped
         }
-        return open.FirstOrDefault(e => e is SequenceStart { Style: SequenceStyle.Flow } or MappingStart { Style: MappingStyle.Flow });
+        return (open.FirstOrDefault(e => e is SequenceStart { Style: SequenceStyle.Flow } or MappingStart { Style: MappingStyle.Flow }), last);
     }
 
     private void SyntaxError(string yaml, YamlException e)
