@@ -108,10 +108,9 @@ internal sealed class ClusterFileReader
     {
         var reader = new ClusterFileReader(file, errors);
         var stream = new YamlStream();
-        var parser = new Parser(new StringReader(yaml));
         try
         {
-            stream.Load(parser);
+            stream.Load(new StringReader(yaml));
         }
         catch (YamlException e)
         {
