@@ -10,8 +10,16 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('bin/PiCluster.format.ps1xml')
     CmdletsToExport      = @(
+        'Enable-PiCgroup'
         'Get-PiNode'
+        'Initialize-PiNode'
         'New-PiNode'
+        'Restart-PiNode'
+        'Set-PiHostname'
+        'Set-PiKernelNetworking'
+        'Set-PiNetwork'
+        'Set-PiSwap'
+        'Set-PiTimeSync'
         'Test-PiNode'
     )
     FunctionsToExport    = @()

@@ -30,8 +30,9 @@ public static class UnifiedDiff
         while (x < a.Count || y < b.Count)
         {
             if (x < a.Count && y < b.Count && a[x] == b[y]) { ops.Add((' ', a[x])); x++; y++; }
-            else if (y < b.Count && (x == a.Count || lcs[x, y + 1] >= lcs[x + 1, y])) ops.Add(('+', b[y++]));
-            else ops.Add(('-', a[x++]));
+            // Removals before additions, as diff prints them.
+            else if (x < a.Count && (y == b.Count || lcs[x + 1, y] >= lcs[x, y + 1])) ops.Add(('-', a[x++]));
+            else ops.Add(('+', b[y++]));
         }
 
         var text = new StringBuilder();

@@ -10,6 +10,7 @@ using Xunit;
 namespace PiCluster.Tests.Steps.NodePrep;
 
 /// <summary>Runs the remote write helper (Scripts/prep-lib.sh) with the local bash against a temporary directory.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class AtomicWriteTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("picluster-write-").FullName;
