@@ -39,7 +39,8 @@ public sealed class SshServer : IDisposable
             "PermitRootLogin prohibit-password", "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no",
             "StrictModes no", "LogLevel VERBOSE", "MaxSessions 50",
             // Keep the login away from the real home's shell start-up files (Debian's bash reads ~/.bashrc for ssh commands).
-            $"SetEnv HOME={Directory}", "") );
+            // The run lock goes in the test folder, so parallel test servers on this machine do not share /run/lock.
+            $"SetEnv HOME={Directory} PICLUSTER_LOCK_FILE={Path.Combine(Directory, "picluster.lock")}", "") );
         // Debian's sshd insists on its privilege separation folder.
         if (Environment.UserName == "root") System.IO.Directory.CreateDirectory("/run/sshd");
         Launch();
@@ -51,6 +52,7 @@ public sealed class SshServer : IDisposable
     public string ClientConfig => Path.Combine(Directory, "ssh_config");
     public string KnownHosts => Path.Combine(Directory, "known_hosts");
     public string LogFile => Path.Combine(Directory, "sshd.log");
+    public string LockFile => Path.Combine(Directory, "picluster.lock");
 
     public static SshServer Start() => new();
 
