@@ -13,6 +13,7 @@
         'Enable-PiCgroup'
         'Get-PiNode'
         'Initialize-PiNode'
+        'Invoke-PiCommand'
         'New-PiNode'
         'Restart-PiNode'
         'Set-PiHostname'

@@ -17,7 +17,7 @@ public static class SshErrors
     /// <summary>The failure that <paramref name="stderr"/> of a failed ssh describes.</summary>
     public static NodeException Classify(PiNode node, string stderr, Redactor? redactor = null)
     {
-        var where = $"{node.Name} ({node.Endpoint})";
+        var where = $"{node.Name} ({(node.User is null ? node.Endpoint.Substring(1) : node.Endpoint)})";
         var detail = Summarise(redactor?.Redact(stderr) ?? stderr);
         bool Has(string text) => stderr.IndexOf(text, StringComparison.OrdinalIgnoreCase) >= 0;
 
