@@ -13,6 +13,8 @@
         'Enable-PiCgroup'
         'Get-PiNode'
         'Initialize-PiNode'
+        'Install-PiContainerRuntime'
+        'Install-PiKubernetes'
         'Invoke-PiCommand'
         'New-PiNode'
         'Restart-PiNode'

@@ -1,0 +1,50 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Threading;
+using PiCluster.Engine;
+using PiCluster.Steps.Kubernetes;
+
+namespace PiCluster.Commands;
+
+/// <summary>Install-PiKubernetes: kubelet, kubeadm and kubectl at one pinned, held version from a signed repository.</summary>
+[Cmdlet(VerbsLifecycle.Install, "PiKubernetes", SupportsShouldProcess = true, DefaultParameterSetName = NodeSet)]
+[OutputType(typeof(StepResult))]
+public sealed class InstallPiKubernetesCommand : PiNodeCommandBase
+{
+    /// <summary>A minor ("1.34", its newest patch) or a patch ("1.34.2"); without it, kubernetes.version from the cluster file.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Version { get; set; }
+
+    /// <summary>A mirror of the Kubernetes apt repository; without it, kubernetes.packageRepository (or pkgs.k8s.io).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? PackageRepository { get; set; }
+
+    /// <summary>Path or URL of the repository's signing key; without it, kubernetes.repositoryKey (or the repository's Release.key).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? RepositoryKey { get; set; }
+
+    /// <summary>Seconds to wait for the apt/dpkg lock (held by unattended-upgrades at first boot, for example).</summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public int LockTimeout { get; set; } = 300;
+
+    /// <inheritdoc />
+    protected override void Run(IReadOnlyList<PiNode> nodes, IRunHost host, CancellationToken cancellation) =>
+        RunSteps(nodes, new NodeStep[]
+        {
+            new KubernetesPackagesStep(new KubernetesPackagesOptions
+            {
+                Version = Version,
+                PackageRepository = PackageRepository,
+                RepositoryKey = RepositoryKey is null ? null : ResolveKeyPath(RepositoryKey),
+                LockTimeout = TimeSpan.FromSeconds(LockTimeout),
+            }),
+        }, host, cancellation);
+
+    // A key file path is relative to PowerShell's current location, not the process's.
+    private string ResolveKeyPath(string key) => key.Contains("://") ? key : GetUnresolvedProviderPathFromPSPath(key);
+}
