@@ -747,11 +747,13 @@ Run 'kubectl get nodes' on the control-plane to see this node join the cluster.
 
 # ---------------------------------------------------------------- token
 def _admin(a):
-    p = a.kubeconfig or ADMIN_CONF
     try:
-        return k.Kubeconfig.load(p)
-    except FileNotFoundError:
-        fail("failed to load admin kubeconfig: open %s: no such file or directory" % p)
+        if a.kubeconfig:  # a path the user gave is taken as is (never mapped into STANDIN_ROOT)
+            with open(a.kubeconfig, encoding="utf-8") as f:
+                return k.Kubeconfig(k.yaml_load(f.read()), a.kubeconfig)
+        return k.Kubeconfig.load(ADMIN_CONF)
+    except (FileNotFoundError, OSError):
+        fail("failed to load admin kubeconfig: open %s: no such file or directory" % (a.kubeconfig or ADMIN_CONF))
 
 
 def _join_command(kc, token):
