@@ -1,0 +1,112 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using PiCluster.Clusters;
+using PiCluster.Engine;
+using PiCluster.Tests.Fakes;
+using PiCluster.Transport;
+
+namespace PiCluster.Tests.Lab;
+
+/// <summary>
+/// The real OpenSSH connector, counting connections per node, with a hook that sees every command before it runs
+/// (the interruption test cuts the connection from there).
+/// </summary>
+public sealed class CountingConnector : INodeConnector
+{
+    private readonly OpenSshConnector _inner = new();
+
+    public ConcurrentDictionary<string, int> Opens { get; } = new();
+
+    /// <summary>Called with the node and command before each command runs.</summary>
+    public Action<PiNode, RemoteCommand>? BeforeCommand { get; set; }
+
+    public async Task<INodeSession> OpenAsync(PiNode node, ConnectOptions options, CancellationToken cancellationToken)
+    {
+        Opens.AddOrUpdate(node.Name, 1, (_, n) => n + 1);
+        return new Hooked(await _inner.OpenAsync(node, options, cancellationToken), this);
+    }
+
+    private sealed class Hooked(INodeSession inner, CountingConnector owner) : INodeSession
+    {
+        public PiNode Node => inner.Node;
+        public int RoundTrips => inner.RoundTrips;
+
+        public Task<CommandResult> RunAsync(RemoteCommand command, CancellationToken cancellationToken)
+        {
+            owner.BeforeCommand?.Invoke(inner.Node, command);
+            return inner.RunAsync(command, cancellationToken);
+        }
+
+        public Task ReconnectAsync(TimeSpan timeout, CancellationToken cancellationToken) => inner.ReconnectAsync(timeout, cancellationToken);
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+}
+
+/// <summary>Runs node-preparation steps on lab nodes the way the cmdlets do.</summary>
+public static class NodePrepLab
+{
+    public static IReadOnlyList<PiNode> Nodes(LabFixture lab, params string[] names) =>
+        ClusterNodes.ToPiNodes(ClusterFileLoader.Load(lab.ClusterFilePath)).Where(n => names.Contains(n.Name)).ToList();
+
+    /// <summary>A node with another LAN address (same cluster, same SSH endpoint).</summary>
+    public static PiNode WithLanAddress(PiNode node, string lanAddress) =>
+        new(node.Name, node.Address, node.Role, node.User, node.Port, node.IdentityFile, node.ConfigFile, lanAddress, node.Cluster);
+
+    public static (RecordingRunHost Host, CountingConnector Connector) Run(IReadOnlyList<PiNode> nodes, IReadOnlyList<NodeStep> steps,
+        bool whatIf = false, Action<PiNode, RemoteCommand>? beforeCommand = null)
+    {
+        var connector = new CountingConnector { BeforeCommand = beforeCommand };
+        var host = new RecordingRunHost();
+        if (whatIf) host.Answer = (_, _) => false;
+        new ClusterRunner(connector, new RunOptions()).Run(nodes, steps, host, CancellationToken.None);
+        return (host, connector);
+    }
+
+    public static string Describe(RecordingRunHost host) =>
+        string.Join("\n", host.Results.Select(r => $"{r.Node.Name}/{r.Step}: {r.Status} {r.Message}"))
+        + string.Concat(host.Failures.Select(f => $"\nFAILED {f.Node.Name}/{f.Step} {f.Kind}: {f.Message}"));
+
+    // Children inherit the environment: this marker tells our own ssh processes from anyone else's.
+    private static readonly string Marker = "PICLUSTER_NODEPREP_TEST=" + Guid.NewGuid().ToString("N");
+
+    static NodePrepLab()
+    {
+        var eq = Marker.IndexOf('=');
+        Environment.SetEnvironmentVariable(Marker.Substring(0, eq), Marker.Substring(eq + 1));
+    }
+
+    /// <summary>
+    /// Kills the ssh ControlMaster this test process started for the node: an ssh with ControlMaster=yes and the node's
+    /// port whose environment carries this process's marker (ssh -f daemonises, so it is no longer our child). By pid.
+    /// </summary>
+    public static int KillSshMaster(PiNode node)
+    {
+        var killed = 0;
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            string[] args;
+            string environment;
+            try
+            {
+                args = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
+                environment = File.ReadAllText($"/proc/{pid}/environ");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            if (args.Length == 0 || Path.GetFileName(args[0]) != "ssh" || !args.Contains("ControlMaster=yes")) continue;
+            var port = Array.IndexOf(args, "-p");
+            if (port < 0 || port + 1 >= args.Length || args[port + 1] != node.Port?.ToString(System.Globalization.CultureInfo.InvariantCulture)) continue;
+            if (!environment.Split('\0').Contains(Marker)) continue;
+            try { Process.GetProcessById(pid).Kill(); killed++; }
+            catch (ArgumentException) { }
+            catch (InvalidOperationException) { }
+        }
+        return killed;
+    }
+}
