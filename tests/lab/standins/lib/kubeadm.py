@@ -645,7 +645,8 @@ def cmd_join(a):
         token = bt.get("token") or disc.get("tlsBootstrapToken")
         hashes = bt.get("caCertHashes") or []
         unsafe = bool(bt.get("unsafeSkipCAVerification"))
-        timeout = k.parse_duration((s.join.get("timeouts") or {}).get("discovery") or disc.get("timeout") or "5m")
+        given = (s.join.get("timeouts") or {}).get("discovery") or disc.get("timeout")
+        timeout = k.parse_duration(given) if given else None
     else:
         endpoint = a.endpoint
         token = a.token or a.discovery_token
@@ -654,7 +655,7 @@ def cmd_join(a):
         timeout = None
         s.node_name = a.node_name
         s.cri_socket = a.cri_socket
-    if timeout is None or not a.config:
+    if timeout is None:
         timeout = k.parse_duration(os.environ.get("STANDIN_DISCOVERY_TIMEOUT") or "30s")
     s.ignore |= {x.strip().lower() for x in ",".join(a.ignore_preflight_errors or []).split(",") if x.strip()}
     if a.control_plane:
