@@ -252,7 +252,8 @@ networking:
         der = subprocess.run("openssl x509 -pubkey -noout -in %s/etc/kubernetes/pki/ca.crt | openssl pkey -pubin "
                              "-outform der | sha256sum" % self.cp, shell=True, capture_output=True, text=True).stdout
         self.assertEqual(ca_hash, "sha256:" + der.split()[0])
-        manifest = open(os.path.join(self.cp, "etc/kubernetes/manifests/kube-controller-manager.yaml")).read()
+        with open(os.path.join(self.cp, "etc/kubernetes/manifests/kube-controller-manager.yaml")) as f:
+            manifest = f.read()
         self.assertIn("--cluster-cidr=10.244.0.0/16", manifest)
 
     def test_b_worker_joins_and_nodes_turn_ready_after_a_cni(self):
@@ -312,6 +313,37 @@ networking:
         run("kubeadm", os.path.join(self.base, "w1"), "reset", "-f")
         self.kubectl("delete", "node", "w1") if "w1" in self.kubectl("get", "nodes") else None
         self.assertNotIn("w1", self.kubectl("get", "nodes"))
+
+    def test_g_a_second_init_is_refused_by_preflight(self):
+        r = run("kubeadm", self.cp, "init", "phase", "preflight", "--cri-socket", self.ctr.socket,
+                "--apiserver-bind-port", str(self.port), "--ignore-preflight-errors=" + BUSY_PORTS, env=self.cp_env)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("[ERROR Port-%d]: Port %d is in use" % (self.port, self.port), r.stderr)
+        self.assertIn("[ERROR FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml]: "
+                      "/etc/kubernetes/manifests/kube-apiserver.yaml already exists", r.stderr)
+
+    def test_h_join_configuration_with_its_own_discovery_timeout(self):
+        ep, _, ca_hash = self.join_parts()
+        cfg = os.path.join(self.base, "join.yaml")
+        write(cfg, """apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: "%s"
+    token: qqqqqq.0123456789abcdef
+    caCertHashes: ["%s"]
+timeouts:
+  discovery: 2s
+nodeRegistration:
+  name: cfgjoin
+  criSocket: %s
+""" % (ep, ca_hash, self.ctr.socket))
+        root = make_node(self.base, "cfgjoin")
+        t0 = time.monotonic()
+        r = run("kubeadm", root, "join", "--config", cfg, env={"STANDIN_KUBELET_PORT": str(free_port())})
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn('token ID "qqqqqq"', r.stderr)
+        self.assertLess(time.monotonic() - t0, 15)
 
     def test_f_crictl_reports_the_runtime(self):
         r = run("crictl", self.cp, "--runtime-endpoint", self.ctr.socket, "info")
