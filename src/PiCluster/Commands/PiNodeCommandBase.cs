@@ -76,16 +76,28 @@ public abstract class PiNodeCommandBase : PSCmdlet
     protected override void EndProcessing()
     {
         var nodes = ParameterSetName == PathSet ? ClusterFileNodes.SelectFor(this, Path, Name) : _nodes;
+        Execute(nodes, new PowerShellRunHost(this, MyInvocation.MyCommand.Name));
+    }
+
+    /// <summary>
+    /// Runs <see cref="Run"/> on the nodes and turns a Ctrl+C cancellation into the pipeline stop PowerShell expects.
+    /// Cmdlet-logic tests call this with a recording host and a fake <see cref="Connector"/>.
+    /// </summary>
+    internal void Execute(IReadOnlyList<PiNode> nodes, IRunHost host)
+    {
         if (nodes.Count == 0) return;
         try
         {
-            Run(nodes, new PowerShellRunHost(this, MyInvocation.MyCommand.Name), _cancellation.Token);
+            Run(nodes, host, _cancellation.Token);
         }
         catch (System.OperationCanceledException) when (_cancellation.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
         }
     }
+
+    /// <summary>The connector to use instead of the system OpenSSH client (tests).</summary>
+    internal INodeConnector? Connector { get; set; }
 
     /// <summary>Ctrl+C: cancels the run, which stops remote work and closes the connections.</summary>
     protected override void StopProcessing() => _cancellation.Cancel();
@@ -101,7 +113,7 @@ public abstract class PiNodeCommandBase : PSCmdlet
     };
 
     /// <summary>The connector to the nodes: the system OpenSSH client.</summary>
-    protected static INodeConnector CreateConnector() => new OpenSshConnector();
+    protected INodeConnector CreateConnector() => Connector ?? new OpenSshConnector();
 
     /// <summary>Runs steps over the nodes with the <see cref="ClusterRunner"/> (what most cmdlets do).</summary>
     protected void RunSteps(IReadOnlyList<PiNode> nodes, IReadOnlyList<NodeStep> steps, IRunHost host, CancellationToken cancellation) =>
