@@ -195,6 +195,23 @@ def _cpus():
     return int(os.environ.get("STANDIN_NUMCPU") or os.cpu_count() or 1)
 
 
+def pause_image():
+    return "registry.k8s.io/pause:" + ("3.10.1" if int(version().split(".")[1]) >= 34 else "3.10")
+
+
+def _sandbox_image_check(endpoint):
+    """kubeadm warns (klog, not a preflight error) when the runtime's sandbox image is not its pause image."""
+    try:
+        conf = json.loads(cri.status(endpoint)["info"].get("config") or "{}")
+    except (cri.CriError, ValueError):
+        return
+    have = conf.get("sandboxImage")
+    if have and have != pause_image():
+        sys.stderr.write('W%s %8d checks.go:846] detected that the sandbox image "%s" of the container runtime is '
+                         'inconsistent with that used by kubeadm. It is recommended to use "%s" as the CRI sandbox '
+                         'image.\n' % (time.strftime("%m%d %H:%M:%S.000000"), os.getpid(), have, pause_image()))
+
+
 def preflight(mode, s, endpoint):
     """Run kubeadm's checks for `init` or `join`; returns (errors, warnings) as [(name, message)]."""
     checks = []
@@ -217,6 +234,7 @@ def preflight(mode, s, endpoint):
     else:
         try:
             cri.version(endpoint[0])
+            _sandbox_image_check(endpoint[0])
         except cri.CriError as e:
             add("CRI", "container runtime is not running: output: , error: validate CRI v1 runtime API for "
                        "endpoint \"%s\": %s" % (endpoint[0], e))
@@ -301,7 +319,7 @@ def _client_cert(ca_crt, ca_key, key_path, cn, org=None):
 
 
 def _kubelet_flags(s, endpoint, node_ip):
-    args = [("container-runtime-endpoint", endpoint), ("pod-infra-container-image", "registry.k8s.io/pause:3.10")]
+    args = [("container-runtime-endpoint", endpoint)]
     if s.node_name and s.node_name != k.hostname():
         args.append(("hostname-override", s.node_name))
     names = {a for a, _ in s.kubelet_extra_args}
@@ -848,6 +866,19 @@ def cmd_version(a):
               % (v.split(".")[1], v, k.machine_arch()))
 
 
+def cmd_config(a):
+    if a.config_cmd != "images" or a.images_cmd not in ("list", "pull"):
+        fail("the stand-in kubeadm supports only `kubeadm config images list|pull`")
+    ver = a.kubernetes_version or version()
+    images = ["registry.k8s.io/%s:%s" % (c, ver) for c in ("kube-apiserver", "kube-controller-manager",
+                                                            "kube-scheduler", "kube-proxy")]
+    images += ["registry.k8s.io/coredns/coredns:v1.12.1", pause_image(),
+               "registry.k8s.io/etcd:3.6.4-0"]
+    for img in images:
+        # Faked: nothing is pulled (no registry in the lab); the list is kubeadm's for this version.
+        print(img if a.images_cmd == "list" else "[config/images] Pulled " + img)
+
+
 def parser():
     p = argparse.ArgumentParser(prog="kubeadm", description="stand-in kubeadm (PiCluster test lab)")
     sub = p.add_subparsers(dest="cmd")
@@ -902,6 +933,13 @@ def parser():
     rp.add_argument("--cri-socket")
     rp.add_argument("--v", "-v")
     rp.add_argument("--ignore-preflight-errors", action="append")
+    cp = sub.add_parser("config")
+    csub = cp.add_subparsers(dest="config_cmd")
+    ip = csub.add_parser("images")
+    ip.add_argument("images_cmd", nargs="?")
+    ip.add_argument("--kubernetes-version")
+    ip.add_argument("--config")
+    ip.add_argument("--cri-socket")
     vp = sub.add_parser("version")
     vp.add_argument("-o", "--output", default="")
     return p
@@ -936,6 +974,8 @@ def main(argv=None):
         return cmd_reset(a)
     if a.cmd == "version":
         return cmd_version(a)
+    if a.cmd == "config":
+        return cmd_config(a)
     parser().print_help()
     return 0
 

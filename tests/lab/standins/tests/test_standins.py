@@ -321,6 +321,9 @@ networking:
         self.assertIn("[ERROR Port-%d]: Port %d is in use" % (self.port, self.port), r.stderr)
         self.assertIn("[ERROR FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml]: "
                       "/etc/kubernetes/manifests/kube-apiserver.yaml already exists", r.stderr)
+        # containerd's default sandbox image is not kubeadm's pause image: kubeadm warns about it.
+        self.assertIn('detected that the sandbox image "registry.k8s.io/pause:3.', r.stderr)
+        self.assertIn('It is recommended to use "registry.k8s.io/pause:3.10.1"', r.stderr)
 
     def test_h_join_configuration_with_its_own_discovery_timeout(self):
         ep, _, ca_hash = self.join_parts()
