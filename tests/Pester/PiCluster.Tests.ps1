@@ -102,12 +102,25 @@ Describe 'Help for <_>' -ForEach $CommandNames {
     }
 }
 
+Describe 'New-PiNode' {
+    It 'builds a node from parameters' {
+        $node = New-PiNode -Name n1 -Address 127.0.0.1 -Role ControlPlane -User pi -Port 2222
+        $node.GetType().FullName | Should -Be 'PiCluster.Engine.PiNode'
+        $node.Name | Should -Be 'n1'
+        "$($node.Role)" | Should -Be 'ControlPlane'
+        $node.Port | Should -Be 2222
+        $node.LanAddress | Should -Be '127.0.0.1'
+    }
+}
+
 Describe 'Get-PiNode' {
     It 'reads the nodes of a cluster file in file order' {
         $nodes = @(Get-PiNode -Path $ClusterFile)
         $nodes.Name | Should -Be @('cp1', 'worker1', 'worker2')
-        $nodes[0] | Should -BeOfType ([PiCluster.Engine.PiNode])
-        $nodes[0].Role | Should -Be ([PiCluster.Engine.NodeRole]::ControlPlane)
+        # PiCluster's types live in the module's own load context, which PowerShell type literals do not search:
+        # compare type names as strings.
+        $nodes[0].GetType().FullName | Should -Be 'PiCluster.Engine.PiNode'
+        "$($nodes[0].Role)" | Should -Be 'ControlPlane'
         $nodes[0].Port | Should -Be 2201
         $nodes[0].User | Should -Be 'pi'
     }
