@@ -88,6 +88,9 @@ public sealed class ClusterRunner
                 {
                     await NodeLock.AcquireAsync(session, runId, scope.Verbose, cancellation).ConfigureAwait(false);
                     locked.Add(session);
+                    // A reboot empties /run/lock: take the lock again once the node is back.
+                    if (session is VerboseSession verbose)
+                        verbose.AfterReconnect = (s, token) => NodeLock.AcquireAsync(s, runId, scope.Verbose, token);
                 }
                 catch (Exception e)
                 {

@@ -19,6 +19,9 @@ internal sealed class VerboseSession : INodeSession
         _redactor = redactor;
     }
 
+    /// <summary>Runs after every reconnect, e.g. to take the run lock again (/run/lock does not survive a reboot).</summary>
+    public Func<INodeSession, CancellationToken, Task>? AfterReconnect { get; set; }
+
     /// <summary>The wrapped session.</summary>
     public INodeSession Inner => _inner;
 
@@ -32,10 +35,11 @@ internal sealed class VerboseSession : INodeSession
         return _inner.RunAsync(command, cancellationToken);
     }
 
-    public Task ReconnectAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task ReconnectAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         _verbose($"{Node.Name}: waiting up to {timeout.TotalSeconds:0} s for SSH to answer again");
-        return _inner.ReconnectAsync(timeout, cancellationToken);
+        await _inner.ReconnectAsync(timeout, cancellationToken).ConfigureAwait(false);
+        if (AfterReconnect is not null) await AfterReconnect(this, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => _inner.DisposeAsync();

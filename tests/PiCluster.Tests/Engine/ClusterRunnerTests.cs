@@ -249,4 +249,20 @@ public class ClusterRunnerTests
         Assert.DoesNotContain(host.Verbose, l => l.Contains("secret-input"));
         Assert.Contains(host.Verbose, l => l.Contains("take the PiCluster run lock"));
     }
+
+    [Fact]
+    public void TheRunLockIsTakenAgainAfterAReconnect()
+    {
+        var connector = new FakeConnector();
+        var host = new RecordingRunHost();
+        var step = new ScriptedStep("Reboot", _ => Task.FromResult(ScriptedStep.OneChange("reboot", null)), async (_, c) =>
+        {
+            await c.Session.ReconnectAsync(TimeSpan.FromMinutes(1), c.Cancellation);
+            return null;
+        });
+        Runner(connector).Run(Nodes.Take(1).ToArray(), new[] { step }, host, CancellationToken.None);
+        var session = connector.Sessions["cp1"];
+        Assert.Equal(1, session.Reconnects);
+        Assert.Equal(2, session.Commands.Count(c => c.Script.Contains("PICLUSTER_LOCK_ACTION='acquire'")));
+    }
 }
