@@ -34,7 +34,9 @@ picluster_write_file() {
         backup="$path.picluster-$stamp.bak"
         n=1
         while [[ -e $backup ]]; do backup="$path.picluster-$stamp-$n.bak"; n=$((n + 1)); done
-        cp -p -- "$path" "$backup"
+        # Not cp -p: FAT cannot keep owners, and a failed chown must not stop the backup. The bytes are what count.
+        cp -- "$path" "$backup"
+        touch -r "$path" -- "$backup" 2>/dev/null || true
         sync -- "$backup"
         echo "backup $backup"
     else

@@ -198,7 +198,9 @@ public sealed class NetworkStep : NodePrepStep
 
         var rollback = new StringBuilder("#!/bin/bash\n# Restores the network configuration PiCluster replaced (armed by Set-PiNetwork).\n");
         var apply = new StringBuilder("#!/bin/bash\n").Append(RemoteScripts.Load("prep-lib")).Append('\n');
-        apply.Append("set +e\nmkdir -p /run/picluster\nfail() { bash ").Append(StateDir).Append("/net-rollback.sh; echo \"rolled-back: $1\" >").Append(ResultFile).Append("; exit 1; }\n");
+        // On failure: restore at once, report, and disarm the timer (it would only restore the same again, with a flap).
+        apply.Append("set +e\nmkdir -p /run/picluster\nfail() {\n    bash ").Append(StateDir).Append("/net-rollback.sh\n    echo \"rolled-back: $1\" >").Append(ResultFile)
+            .Append($"\n    systemctl stop {RollbackUnit}.timer 2>/dev/null\n    exit 1\n}}\n");
         if (facts.Manager == "networkmanager")
         {
             var uuid = ShellText.Quote(facts.NmUuid);
@@ -236,8 +238,8 @@ public sealed class NetworkStep : NodePrepStep
         if (targets.Length > 0)
         {
             var what = wanted.Gateway is not null ? $"the gateway {wanted.Gateway}" : $"any other node ({string.Join(", ", targets)})";
-            apply.Append($"reached=''\nfor ((i = 0; i < {seconds} && -z $reached; i++)); do\n    for target in {string.Join(" ", targets.Select(ShellText.Quote))}; do\n" +
-                         $"        if ping -c 1 -W 1 -I {ShellText.Quote(wanted.Address)} \"$target\" >/dev/null 2>&1; then reached=$target; break; fi\n    done\ndone\n" +
+            apply.Append($"reached=''\ntries=0\nwhile [[ -z $reached && $tries -lt {seconds} ]]; do\n    tries=$((tries + 1))\n    for target in {string.Join(" ", targets.Select(ShellText.Quote))}; do\n" +
+                         $"        if ping -c 1 -W 1 -I {ShellText.Quote(wanted.Address)} \"$target\" >/dev/null 2>&1; then reached=$target; break; fi\n    done\n    [[ -n $reached ]] || sleep 1\ndone\n" +
                          $"[[ -n $reached ]] || fail 'from {wanted.Address} the node did not reach {what} within {seconds} s'\n");
         }
         apply.Append($"echo ok >{ResultFile}\n");

@@ -49,7 +49,23 @@ public static class FactSession
     public static StepContext Context(FakeNodeSession session, params PiNode[] all) =>
         new(session, all.Length == 0 ? new[] { session.Node } : all, _ => { }, CancellationToken.None);
 
+    /// <summary>Fails unless bash accepts the script's syntax (bash -n), so generated scripts cannot be broken.</summary>
+    public static void AssertBashSyntax(string script)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("bash", "-n") { RedirectStandardInput = true, RedirectStandardError = true };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        process.StandardInput.Write(script);
+        process.StandardInput.Close();
+        var errors = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Xunit.Assert.True(process.ExitCode == 0, $"bash -n: {errors}\n{script}");
+    }
+
     /// <summary>The commands other than fact gathering (what an apply did).</summary>
-    public static List<RemoteCommand> Applied(FakeNodeSession session) =>
-        session.Commands.Where(c => c.Display is null || !c.Display.EndsWith("-facts.sh", StringComparison.Ordinal)).ToList();
+    public static List<RemoteCommand> Applied(FakeNodeSession session)
+    {
+        var applied = session.Commands.Where(c => c.Display is null || !c.Display.EndsWith("-facts.sh", StringComparison.Ordinal)).ToList();
+        foreach (var command in applied) AssertBashSyntax(command.Script);
+        return applied;
+    }
 }

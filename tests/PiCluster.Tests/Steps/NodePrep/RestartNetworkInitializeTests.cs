@@ -110,6 +110,8 @@ public class NetworkStepTests
         var start = applied[0].Script;
         Assert.True(start.IndexOf("--unit=picluster-net-rollback --on-active=90", StringComparison.Ordinal) < start.IndexOf("--unit=picluster-net-apply", StringComparison.Ordinal));
         var applyScript = DecodedScript(start, "/var/lib/picluster/net-apply.sh");
+        AssertBashSyntax(applyScript);
+        AssertBashSyntax(DecodedScript(start, "/var/lib/picluster/net-rollback.sh"));
         Assert.Contains("nmcli connection modify '1111-2222' ipv4.addresses '192.168.50.21/24'", applyScript);
         Assert.Contains("ping -c 1 -W 1 -I '192.168.50.21'", applyScript);
         Assert.Contains("'192.168.50.12'", applyScript); // no gateway: another node must answer
@@ -150,6 +152,8 @@ public class NetworkStepTests
         Assert.Contains("cp -p '/etc/dhcpcd.conf' '/var/lib/picluster/net-saved/etc_dhcpcd.conf'", start);
         Assert.Contains("cp -p '/var/lib/picluster/net-saved/etc_dhcpcd.conf' '/etc/dhcpcd.conf'", DecodedScript(start, "/var/lib/picluster/net-rollback.sh"));
         Assert.Contains("ping -c 1 -W 1 -I '192.168.50.21' \"$target\"", DecodedScript(start, "/var/lib/picluster/net-apply.sh"));
+        AssertBashSyntax(DecodedScript(start, "/var/lib/picluster/net-apply.sh"));
+        AssertBashSyntax(start);
     }
 
     internal static string DecodedScript(string start, string path)
