@@ -1,21 +1,34 @@
 using System.Management.Automation;
 using System.Runtime.Loader;
+using System.Threading;
 
 namespace PiCluster.Loading;
 
 /// <summary>
 /// Runs on Import-Module / Remove-Module: routes the load of PiCluster.Core into the module's own
 /// <see cref="ModuleLoadContext"/> (the pattern from "Resolving PowerShell module assembly dependency conflicts").
-/// This type must not touch any PiCluster.Core type, or the runtime would try to load Core before the handler exists.
 /// </summary>
+/// <remarks>
+/// PowerShell reads PiCluster.dll's public types before it calls <see cref="OnImport"/>, so no public type here may
+/// derive from or implement a PiCluster.Core type (a convention test checks this), and this type must not touch Core.
+/// PowerShell can call OnImport more than once for one import, so registering is idempotent.
+/// </remarks>
 public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
     private static readonly ModuleLoadContext Context =
         new(ModuleLoadContext.DependencyDirectoryOf(typeof(ModuleInitializer).Assembly));
 
-    /// <summary>Registers the resolver on the default context.</summary>
-    public void OnImport() => AssemblyLoadContext.Default.Resolving += Context.ResolveEngine;
+    private static int _registered;
+
+    /// <summary>Registers the resolver on the default context (once).</summary>
+    public void OnImport()
+    {
+        if (Interlocked.Exchange(ref _registered, 1) == 0) AssemblyLoadContext.Default.Resolving += Context.ResolveEngine;
+    }
 
     /// <summary>Unregisters the resolver; the context stays, as loaded types may still be referenced.</summary>
-    public void OnRemove(PSModuleInfo psModuleInfo) => AssemblyLoadContext.Default.Resolving -= Context.ResolveEngine;
+    public void OnRemove(PSModuleInfo psModuleInfo)
+    {
+        if (Interlocked.Exchange(ref _registered, 0) == 1) AssemblyLoadContext.Default.Resolving -= Context.ResolveEngine;
+    }
 }
