@@ -16,7 +16,9 @@ public sealed class NodeNameCompleter : IArgumentCompleter
         var path = fakeBoundParameters["Path"]?.ToString();
         if (string.IsNullOrEmpty(path)) return Enumerable.Empty<CompletionResult>();
         // Completion runs outside any cmdlet: resolve a relative path against the current file-system location.
-        var fullPath = System.IO.Path.GetFullPath(path!, CurrentDirectory());
+        if (path!.StartsWith("~", System.StringComparison.Ordinal))
+            path = System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile) + path.Substring(1);
+        var fullPath = System.IO.Path.GetFullPath(path, CurrentDirectory());
         return ClusterFileNodes.CompleteNames(fullPath, wordToComplete)
             .Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, name));
     }
