@@ -2,13 +2,14 @@ using System;
 using System.Diagnostics;
 using System.Threading.Tasks;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace PiCluster.Tests.Lab;
 
 /// <summary>The lab itself: Pi-like nodes on a private LAN, Pi firmware and GRUB boot behaviour, node options.</summary>
 [Trait("Category", "Lab")]
 [Collection(LabCollection.Name)]
-public sealed class LabTests(LabFixture lab)
+public sealed class LabTests(LabFixture lab, ITestOutputHelper output)
 {
     private async Task<string> Ssh(string node, string command)
     {
@@ -90,11 +91,15 @@ public sealed class LabTests(LabFixture lab)
     {
         foreach (var what in new[] { "image", "boot-to-ssh", "snapshot", "up-total" })
             Assert.Contains($"pilab timing {what}", lab.UpOutput);
+        foreach (var line in lab.UpOutput.Split('\n'))
+            if (line.StartsWith("pilab timing", StringComparison.Ordinal))
+                output.WriteLine(line);
 
         await Ssh("node1", "sudo touch /root/dirty");
         var watch = Stopwatch.StartNew();
         await lab.ResetAsync("node1");
         watch.Stop();
+        output.WriteLine($"lab reset node1: {watch.Elapsed.TotalSeconds:F1} s");
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"reset took {watch.Elapsed}");
         Assert.Equal("clean", await Ssh("node1", "sudo test -e /root/dirty && echo dirty || echo clean"));
         // The restored clock was set from the host's.
