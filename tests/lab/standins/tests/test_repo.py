@@ -85,6 +85,12 @@ class RepoTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("1.33.6-1.1", self.apt(root, "madison", "kubectl").stdout)
 
+    def test_cri_o_repo_verifies(self):
+        root = self.apt_root("addons:/cri-o:/stable:/v1.34/deb")
+        r = self.apt(root, "update")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("Candidate: 1.34.1-1.1", self.apt(root, "policy", "cri-o").stdout)
+
     def test_repo_signed_with_another_key_is_refused(self):
         root = self.apt_root("badkey/core:/stable:/v1.34/deb")
         r = self.apt(root, "update")
