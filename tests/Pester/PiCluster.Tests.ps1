@@ -191,6 +191,12 @@ Describe 'Against the lab' -Skip:(-not $HasLab) {
         ($check | Out-String) | Should -Match 'absent'
     }
 
+    It 'plans a step with -WhatIf and changes nothing' {
+        $swapBefore = (Test-PiNode -Path $lab -Name node1 | Where-Object Check -EQ 'Swap').Passed
+        Set-PiSwap -Path $lab -Name node1 -Disabled -WhatIf | Out-Null
+        (Test-PiNode -Path $lab -Name node1 | Where-Object Check -EQ 'Swap').Passed | Should -Be $swapBefore
+    }
+
     It 'runs preflight checks with one result per check' {
         $results = @(Test-PiNode -Path $lab -Name node1)
         $results.Count | Should -BeGreaterThan 5
