@@ -134,10 +134,11 @@ public class OpenSshTransportTests
         using var server = SshServer.Start();
         server.TrustHostKey();
         await using var session = await Open(server);
-        var marker = "pc" + Guid.NewGuid().ToString("N").Substring(0, 8);
+        // A duration no other process on this machine sleeps, so the search below finds only ours.
+        var duration = "300." + Random.Shared.Next(100000, 999999).ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => session.RunAsync(new RemoteCommand($"sleep 300; echo {marker}"), cts.Token));
-        await WaitUntilGone("sleep\0" + "300");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => session.RunAsync(new RemoteCommand($"sleep {duration}; echo done"), cts.Token));
+        await WaitUntilGone("sleep\0" + duration);
     }
 
     [Fact]
