@@ -17,6 +17,16 @@ public class ReadmeConventionTests
     }
 
     [Fact]
+    public void TheClusterFileExampleLoads()
+    {
+        var example = System.Text.RegularExpressions.Regex.Match(Readme, "## A cluster file\\s*```yaml\\n(?<yaml>.*?)```",
+            System.Text.RegularExpressions.RegexOptions.Singleline);
+        Assert.True(example.Success, "README has a yaml example under '## A cluster file'");
+        var cluster = PiCluster.Clusters.ClusterFileLoader.Parse(example.Groups["yaml"].Value, "README.md");
+        Assert.Equal(2, cluster.Nodes.Count);
+    }
+
+    [Fact]
     public void CiRunsTheReadmesTestCommands()
     {
         const string all = "dotnet test PiCluster.sln";
