@@ -18,8 +18,8 @@ namespace PiCluster.Commands;
 /// <c>SupportsShouldProcess = true</c> if it changes anything) and <c>[OutputType]</c>; implement <see cref="Run"/> in a
 /// few lines by handing plain PiCluster.Core classes the nodes, <see cref="CreateRunOptions"/> and the host, e.g.
 /// <c>RunSteps(nodes, steps, host, cancellation)</c>. Then add the cmdlet to CmdletsToExport in PiCluster.psd1, write
-/// en-US/docs/Verb-Noun.md (copy a sibling), and add a view to PiCluster.format.ps1xml for any new output type. The
-/// convention tests fail until all of that is done.
+/// en-US/docs/Verb-Noun.md (copy a sibling), add a view to PiCluster.format.ps1xml for any new output type, and a row
+/// to README's cmdlet table. The convention tests fail until all of that is done.
 /// -Node is deliberately not positional: a cmdlet's own first positional parameter (Invoke-PiCommand's -Command) must
 /// still bind when nodes come from the pipeline.
 /// </remarks>
@@ -31,7 +31,7 @@ public abstract class PiNodeCommandBase : PSCmdlet
     /// <summary>Parameter set of -Path / -Name.</summary>
     public const string PathSet = "Path";
 
-    private readonly List<PiNode> _nodes = new();
+    private readonly NodeCollector _nodes = new();
     private readonly CancellationTokenSource _cancellation = new();
 
     /// <summary>The nodes: PiNode objects, or any objects with a Node property (results of other PiCluster cmdlets).</summary>
@@ -66,16 +66,13 @@ public abstract class PiNodeCommandBase : PSCmdlet
     [Parameter]
     public SwitchParameter AcceptNewHostKey { get; set; }
 
-    /// <summary>Collects the nodes of this pipeline input.</summary>
-    protected override void ProcessRecord()
-    {
-        if (ParameterSetName == NodeSet) _nodes.AddRange(Node);
-    }
+    /// <summary>Collects the nodes of this pipeline input (each node once).</summary>
+    protected override void ProcessRecord() => _nodes.Add(Node);
 
     /// <summary>Runs on all collected nodes.</summary>
     protected override void EndProcessing()
     {
-        var nodes = ParameterSetName == PathSet ? ClusterFileNodes.SelectFor(this, Path, Name) : _nodes;
+        var nodes = ParameterSetName == PathSet ? ClusterFileNodes.SelectFor(this, Path, Name) : _nodes.Nodes;
         Execute(nodes, new PowerShellRunHost(this, MyInvocation.MyCommand.Name));
     }
 

@@ -36,3 +36,28 @@ public class PiNodeCommandBaseTests
     public void TheNodeTransformationRefusesTextWithAMessage() =>
         Assert.Throws<ArgumentTransformationMetadataException>(() => new PiNodeTransformationAttribute().Transform(null!, "node1"));
 }
+
+public class NodeCollectorTests
+{
+    [Fact]
+    public void EachNodeIsWorkedOnOnceHoweverManyResultsNameIt()
+    {
+        var node1 = new PiNode("node1", "127.0.0.1", port: 2201);
+        var node2 = new PiNode("node2", "127.0.0.1", port: 2202);
+        var node1Again = new PiNode("node1", "127.0.0.1", port: 2201); // e.g. from a second Get-PiNode
+        var collector = new NodeCollector();
+
+        collector.Add(new[] { node2, node1 });
+        collector.Add(new[] { node1, node1Again, node2 });
+
+        Assert.Equal(new[] { node2, node1 }, collector.Nodes);
+    }
+
+    [Fact]
+    public void SameNameOnAnotherEndpointIsAnotherNode()
+    {
+        var collector = new NodeCollector();
+        collector.Add(new[] { new PiNode("n", "127.0.0.1", port: 2201), new PiNode("n", "127.0.0.1", port: 2202) });
+        Assert.Equal(2, collector.Nodes.Count); // Test-PiNode's uniqueness checks then report it
+    }
+}
