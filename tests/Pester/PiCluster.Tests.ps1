@@ -197,6 +197,13 @@ Describe 'Against the lab' -Skip:(-not $HasLab) {
         (Test-PiNode -Path $lab -Name node1 | Where-Object Check -EQ 'Swap').Passed | Should -Be $swapBefore
     }
 
+    It 'chains results into the next cmdlet, once per node' {
+        $outputs = @(Test-PiNode -Path $lab -Name node1 | Invoke-PiCommand -Command 'hostname')
+        $outputs.Count | Should -Be 1
+        $outputs[0].Node.Name | Should -Be 'node1'
+        $outputs[0].ExitCode | Should -Be 0
+    }
+
     It 'runs preflight checks with one result per check' {
         $results = @(Test-PiNode -Path $lab -Name node1)
         $results.Count | Should -BeGreaterThan 5
