@@ -11,7 +11,7 @@ for key in net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6table
     echo "$key=$(sysctl -n "$key" 2>/dev/null || echo missing)"
 done
 echo "@@ iptables_alternative"
-update-alternatives --query iptables 2>/dev/null | sed -n 's/^Value: //p'
+{ update-alternatives --query iptables 2>/dev/null || true; } | sed -n 's/^Value: //p'
 echo "@@ iptables_version"
 iptables --version 2>/dev/null || true
 echo "@@ legacy_available"

@@ -12,7 +12,7 @@ echo "$bootfile"
 echo "@@ backup"
 if [[ -n $bootfile ]]; then
     # The newest backup PiCluster made of the boot file (names sort by their UTC timestamp).
-    find "$(dirname "$bootfile")" -maxdepth 1 -name "$(basename "$bootfile").picluster-*.bak" 2>/dev/null | sort | tail -n 1
+    { find "$(dirname "$bootfile")" -maxdepth 1 -name "$(basename "$bootfile").picluster-*.bak" 2>/dev/null || true; } | sort | tail -n 1
 fi
 echo "@@ pending"
 configured=$bootfile

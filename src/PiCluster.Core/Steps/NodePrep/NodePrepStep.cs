@@ -15,7 +15,8 @@ public abstract class NodePrepStep : NodeStep
     /// </summary>
     protected static async Task<SectionedOutput> GatherFactsAsync(StepContext context, string script, IReadOnlyDictionary<string, string>? variables = null)
     {
-        var text = RemoteScripts.Load("prep-lib") + "\n" +
+        // Fact scripts only read: a probe that fails (a missing unit, an absent tool) must not end the script early.
+        var text = RemoteScripts.Load("prep-lib") + "\nset +e +o pipefail\n" +
                    ShellText.WithVariables(RemoteScripts.Load(script), variables ?? new Dictionary<string, string>());
         var result = await context.Session.RunAsync(new RemoteCommand(text, asRoot: true, display: $"{script}.sh"), context.Cancellation).ConfigureAwait(false);
         if (!result.Succeeded)
