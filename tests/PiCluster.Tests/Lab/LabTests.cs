@@ -58,7 +58,7 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output)
         await lab.ResetAsync("node3");
         await Ssh("node3", "echo 'console=ttyS0,115200 root=LABEL=no-such-root rootfstype=ext4 rootwait net.ifnames=0' | sudo tee /boot/firmware/cmdline.txt");
 
-        const int timeoutSeconds = 300;
+        const int timeoutSeconds = 600;
         var watch = Stopwatch.StartNew();
         var reboot = await lab.LabAsync("reboot", "node3", "--timeout", timeoutSeconds.ToString());
         watch.Stop();
