@@ -41,7 +41,7 @@ public sealed class StandInKubeadmTests(LabFixture lab, ITestOutputHelper output
     private Task PrepareNodeAsync(string node) => Ssh(node,
         "set -e; sudo dphys-swapfile swapoff 2>/dev/null || true; sudo systemctl disable --now dphys-swapfile 2>/dev/null || true; " +
         "sudo swapoff -a; sudo modprobe -a overlay br_netfilter; " +
-        "sudo sysctl -q -w net.bridge.bridge-nf-call-iptables=1 net.ipv4.ip_forward=1; sudo systemctl is-active --quiet containerd");
+        "sudo sysctl -q -w net.bridge.bridge-nf-call-iptables=1 net.ipv4.ip_forward=1; sudo systemctl enable --now containerd");
 
     private static string InitConfig(string address) => $"""
         apiVersion: kubeadm.k8s.io/v1beta4

@@ -175,7 +175,8 @@ def _pod(ns, name, node, owner_kind, owner, images, phase, host_net, state_nodes
     if host_ip:
         status["hostIP"] = host_ip
         status["podIP"] = host_ip if host_net else pod_ip
-    meta = {"name": name, "namespace": ns, "labels": labels or {},
+    created = node_rec["created"] if node_rec else now
+    meta = {"name": name, "namespace": ns, "labels": labels or {}, "creationTimestamp": k.rfc3339(created),
             "ownerReferences": [{"apiVersion": "v1" if owner_kind == "Node" else "apps/v1", "kind": owner_kind,
                                  "name": owner, "controller": True}]}
     if owner_kind == "Node":

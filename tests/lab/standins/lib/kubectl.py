@@ -154,7 +154,8 @@ def get(cli, a):
                 cs = p["status"].get("containerStatuses", [])
                 ready = "%d/%d" % (sum(1 for c in cs if c["ready"]), len(p["spec"]["containers"]))
                 r = ([p["metadata"]["namespace"]] if a.all_namespaces else []) + [
-                    p["metadata"]["name"], ready, p["status"]["phase"], "0", "<unknown>"]
+                    p["metadata"]["name"], ready, p["status"]["phase"], "0",
+                    age(p["metadata"].get("creationTimestamp"))]
                 if wide:
                     r += [p["status"].get("podIP", "<none>"), p["spec"].get("nodeName", "<none>")]
                 out.append(r)
