@@ -4,9 +4,11 @@
 #   mode line: user | sudo | sudo-password
 #   the sudo password line (sudo-password only; it is only ever read as data, never executed)
 #   script byte length line, the script; input byte length line, the input
-# The script runs as "bash" (through sudo if asked) with the input as its stdin. sshd does not signal a command
-# when its channel closes, so a watcher waits for end-of-file on our stdin (the client keeps stdin open until the
-# command ends and closes it or dies to cancel) and then stops the script's whole process group.
+# The script runs as "bash" (through sudo if asked) with the input as its stdin.
+# Stopping: sshd does not signal a command when its channel closes, so a watcher waits for end-of-file on our stdin
+# (the client keeps stdin open until the command ends, and closes it, or dies, to cancel) and then stops the script's
+# process group and this bootstrap. A user cannot signal sudo or root processes, so under sudo the root side watches
+# this bootstrap's pid and stops its own process group when the bootstrap is gone.
 # The last stderr line reports the exit code (so ssh's own failures, exit 255, are told apart from the script's) and
 # the boot id (so a reconnect can tell that the node really rebooted).
 __pc_main() {
@@ -16,7 +18,14 @@ __pc_main() {
 while [ -n "${1:-}" ] && IFS= read -r l && [ "$l" != "$1" ]; do :; done
 IFS= read -r n; s=$(head -c "$n"; printf x); unset l n
 { eval "${s%x}"; } <&0 &
-wait $!'
+p=$!
+if [ -n "${2:-}" ]; then
+  (while [ -e "/proc/$2" ]; do sleep 1; done; kill -TERM 0) </dev/null >/dev/null 2>&1 &
+  w=$!
+fi
+wait "$p"; r=$?
+[ -z "${w:-}" ] || kill "$w" 2>/dev/null
+exit "$r"'
   IFS= read -r mode || return 96
   if [ "$mode" = sudo-password ]; then IFS= read -r pw || return 96; fi
   IFS= read -r n || return 96
@@ -44,14 +53,14 @@ wait $!'
   # watcher leads one too, so it can be stopped with its cat.
   case $mode in
     user) printf '%s\n%s%s' "$n" "$script" "$input" | setsid bash -c "$run" bash & ;;
-    sudo) printf '%s\n%s\n%s%s' "$marker" "$n" "$script" "$input" | setsid sudo -n bash -c "$run" bash "$marker" & ;;
+    sudo) printf '%s\n%s\n%s%s' "$marker" "$n" "$script" "$input" | setsid sudo -n bash -c "$run" bash "$marker" "$$" & ;;
     # If sudo does not ask (cached, NOPASSWD), the password line is skipped up to the marker, never executed.
-    *) printf '%s\n%s\n%s\n%s%s' "$pw" "$marker" "$n" "$script" "$input" | setsid sudo -S -p '' bash -c "$run" bash "$marker" & ;;
+    *) printf '%s\n%s\n%s\n%s%s' "$pw" "$marker" "$n" "$script" "$input" | setsid sudo -S -p '' bash -c "$run" bash "$marker" "$$" & ;;
   esac
   payload=$!
   pw='' input='' script=''
   # shellcheck disable=SC2016 # expanded by the watcher's bash
-  setsid bash -c 'cat >/dev/null; kill -TERM -- "-$1" 2>/dev/null' bash "$payload" <&0 &
+  setsid bash -c 'cat >/dev/null; kill -TERM -- "-$1" "$2" 2>/dev/null' bash "$payload" "$$" <&0 &
   watcher=$!
   wait "$payload"
   rc=$?
