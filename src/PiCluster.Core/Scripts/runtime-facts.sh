@@ -10,7 +10,7 @@ if [[ -n ${PICLUSTER_CONFIG:-} ]]; then
     picluster_file_section config "$PICLUSTER_CONFIG"
     # An unmodified packaged config (Debian's stub, Docker's CRI-less one) is regenerated from the defaults.
     echo "@@ config_pristine"
-    packaged=$(dpkg-query -W -f='${Conffiles}\n' containerd containerd.io 2>/dev/null | awk -v f="$PICLUSTER_CONFIG" '$1 == f { print $2; exit }')
+    packaged=$({ dpkg-query -W -f='${Conffiles}\n' containerd containerd.io 2>/dev/null || true; } | awk -v f="$PICLUSTER_CONFIG" '$1 == f { print $2; exit }')
     if [[ -n $packaged && -f $PICLUSTER_CONFIG && $(md5sum <"$PICLUSTER_CONFIG" | cut -d' ' -f1) == "$packaged" ]]; then echo yes; else echo no; fi
     echo "@@ default_config"
     if command -v containerd >/dev/null; then containerd config default 2>/dev/null | base64 -w0; echo; fi

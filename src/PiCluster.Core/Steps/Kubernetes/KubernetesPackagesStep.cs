@@ -146,14 +146,15 @@ public sealed class KubernetesPackagesStep : NodeStep
         ["PICLUSTER_KEYRING"] = repository.KeyringPath,
     };
 
-    /// <summary>Installed packages ("ii" status) from "package version status" lines.</summary>
+    /// <summary>Installed packages ("ii", or "hi" when held) from "package version Status-Abbrev" lines.</summary>
     internal static Dictionary<string, string> ParseInstalled(string? text)
     {
         var installed = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var line in Lines(text))
         {
             var parts = line.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length >= 3 && parts[2].StartsWith("ii", StringComparison.Ordinal)) installed[parts[0]] = parts[1];
+            // db:Status-Abbrev: wanted state (i, or h when held), then the current state; 'i' there means installed.
+            if (parts.Length >= 3 && parts[2].Length >= 2 && parts[2][1] == 'i') installed[parts[0]] = parts[1];
         }
         return installed;
     }

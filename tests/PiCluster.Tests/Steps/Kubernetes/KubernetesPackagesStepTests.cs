@@ -47,7 +47,8 @@ public class KubernetesPackagesStepTests
     [Fact]
     public async Task ConvergedNode_NoChanges_OneRoundTrip()
     {
-        var session = new FakeNodeSession(Node(), _ => FakeNodeSession.Ok(Facts(Prereqs + All, "kubeadm\nkubectl\nkubelet\n", repo: true, Madison, "enabled")));
+        // Held packages show as "hi" in dpkg's status.
+        var session = new FakeNodeSession(Node(), _ => FakeNodeSession.Ok(Facts(Prereqs + All.Replace(" ii ", " hi "), "kubeadm\nkubectl\nkubelet\n", repo: true, Madison, "enabled")));
         var plan = await new KubernetesPackagesStep().PlanAsync(Context(session));
         Assert.Empty(plan.Changes);
         Assert.Equal(1, session.RoundTrips);
@@ -59,7 +60,7 @@ public class KubernetesPackagesStepTests
         var session = new FakeNodeSession(Node(), c =>
             c.Display!.Contains("read the package state") ? FakeNodeSession.Ok(Facts("curl 7.88.1-10 ii \n"))
             : c.Display.Contains("set up the") ? FakeNodeSession.Ok($"@@ log\nrefreshed\n@@ madison\n{Madison}")
-            : FakeNodeSession.Ok($"@@ log\n@@ installed\n{All.Replace("1.34.2", "1.34.3")}@@ holds\nkubeadm\nkubectl\nkubelet\n@@ kubelet_enabled\nenabled\n"));
+            : FakeNodeSession.Ok($"@@ log\n@@ installed\n{All.Replace("1.34.2", "1.34.3").Replace(" ii ", " hi ")}@@ holds\nkubeadm\nkubectl\nkubelet\n@@ kubelet_enabled\nenabled\n"));
         var step = new KubernetesPackagesStep();
         var plan = await step.PlanAsync(Context(session));
         var descriptions = plan.Changes.Select(c => c.Description).ToList();
