@@ -191,9 +191,10 @@ def apply(cli, a):
 
 
 def drain(cli, a):
+    # List first: once cordoned, the stand-in API already places the evictable pods elsewhere.
+    pods = cli.call("GET", "/api/v1/pods?fieldSelector=spec.nodeName%3D" + a.name)["items"]
     cli.call("PATCH", "/api/v1/nodes/" + a.name, {"spec": {"unschedulable": True}})
     print("node/%s cordoned" % a.name)
-    pods = cli.call("GET", "/api/v1/pods?fieldSelector=spec.nodeName%3D" + a.name)["items"]
     ds = [p for p in pods if p["metadata"].get("ownerReferences", [{}])[0].get("kind") == "DaemonSet"]
     mirror = [p for p in pods if p["metadata"].get("ownerReferences", [{}])[0].get("kind") == "Node"]
     if ds and not a.ignore_daemonsets:

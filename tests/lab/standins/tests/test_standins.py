@@ -304,8 +304,16 @@ networking:
         self.assertIn("could not find a JWS signature", r.stderr)
 
     def test_e_drain_and_delete_node(self):
+        pods = json.loads(self.kubectl("get", "pods", "-A", "-o", "json"))["items"]
+        on_w1 = [p["metadata"]["name"] for p in pods if p["spec"].get("nodeName") == "w1"
+                 and p["metadata"]["name"].startswith("coredns-")]
         out = self.kubectl("drain", "w1", "--ignore-daemonsets")
         self.assertIn("node/w1 drained", out)
+        for name in on_w1:
+            self.assertIn("evicting pod kube-system/" + name, out)
+        pods = json.loads(self.kubectl("get", "pods", "-A", "-o", "json"))["items"]
+        self.assertFalse([p for p in pods if p["spec"].get("nodeName") == "w1"
+                          and p["metadata"]["name"].startswith("coredns-")])
         nodes = json.loads(self.kubectl("get", "nodes", "-o", "json"))["items"]
         self.assertTrue(next(n for n in nodes if n["metadata"]["name"] == "w1")["spec"].get("unschedulable"))
         self.assertIn('node "w1" deleted', self.kubectl("delete", "node", "w1"))
