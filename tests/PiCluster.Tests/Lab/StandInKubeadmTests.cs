@@ -81,13 +81,11 @@ public sealed class StandInKubeadmTests(LabFixture lab, ITestOutputHelper output
         Assert.Contains("[ERROR Swap]: running with swap on is not supported. Please disable swap", refused.Err);
         Assert.Contains("[ERROR FileContent--proc-sys-net-bridge-bridge-nf-call-iptables]: /proc/sys/net/bridge/bridge-nf-call-iptables does not exist", refused.Err);
         Assert.Contains("[ERROR FileContent--proc-sys-net-ipv4-ip_forward]", refused.Err);
-        Assert.DoesNotContain("[ERROR CRI]", refused.Err); // Debian's containerd answers over CRI
         Assert.False((await lab.SshAsync("node1", "sudo test -e /etc/kubernetes/admin.conf")).Exit == 0);
 
         await PrepareNodeAsync("node1");
-        var init = await InitAsync();
-        output.WriteLine(init.Out + init.Err);
-        Assert.True(init.Exit == 0, init.Out + init.Err);
+        var init = await InitAsync(); // its output holds a join token: not written to the test log
+        Assert.True(init.Exit == 0, init.Err);
         Assert.Matches(new Regex($@"kubeadm join {Regex.Escape(lab.LanAddress("node1"))}:6443 --token [a-z0-9]{{6}}\.[a-z0-9]{{16}} \\\s+--discovery-token-ca-cert-hash sha256:[0-9a-f]{{64}}"), init.Out);
         Assert.Equal("600", await Ssh("node1", "sudo stat -c %a /etc/kubernetes/admin.conf"));
 
@@ -107,11 +105,11 @@ public sealed class StandInKubeadmTests(LabFixture lab, ITestOutputHelper output
         await Task.WhenAll(InstallStandInsAsync("node1"), InstallStandInsAsync("node2"));
         await Task.WhenAll(PrepareNodeAsync("node1"), PrepareNodeAsync("node2"));
         var init = await InitAsync();
-        Assert.True(init.Exit == 0, init.Out + init.Err);
+        Assert.True(init.Exit == 0, init.Err);
 
         var join = await Ssh("node1", "sudo kubeadm token create --print-join-command --ttl 1h");
         var m = Regex.Match(join, @"^kubeadm join (\S+) --token (\S+) --discovery-token-ca-cert-hash (\S+)");
-        Assert.True(m.Success, join);
+        Assert.True(m.Success, "no join command printed");
         string endpoint = m.Groups[1].Value, token = m.Groups[2].Value, hash = m.Groups[3].Value;
         Assert.Equal($"{lab.LanAddress("node1")}:6443", endpoint);
 

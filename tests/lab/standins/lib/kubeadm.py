@@ -799,7 +799,8 @@ def cmd_token(a):
                 print("%-24s %-7s %-22s %-24s %-27s %s" % ("TOKEN", "TTL", "EXPIRES", "USAGES", "DESCRIPTION",
                                                            "EXTRA GROUPS"))
             for t in items:
-                ttl = "<forever>" if not t.get("expires") else "%dh" % max(0, (t["expires"] - time.time()) // 3600)
+                left = max(0, (t["expires"] - time.time())) if t.get("expires") else None
+                ttl = "<forever>" if left is None else "%dh" % (left // 3600) if left >= 3600 else "%dm" % (left // 60)
                 print("%-24s %-7s %-22s %-24s %-27s %s" % (
                     t["id"] + "." + t["secret"], ttl, k.rfc3339(t["expires"]) if t.get("expires") else "<never>",
                     ",".join(t.get("usages", [])), t.get("description") or "<none>", ",".join(t.get("groups", []))))
