@@ -231,6 +231,7 @@ public sealed class NetworkStep : NodePrepStep
         }
 
         // The node's own check: the address is up, then the gateway (or, without one, another node) answers from it.
+        // ping is bound to the interface: another route (a second NIC's default route) must not answer for the LAN.
         var seconds = (int)CheckTimeout.TotalSeconds;
         apply.Append($"for ((i = 0; i < {seconds}; i++)); do ip -o -4 addr show dev {iface} | grep -qw {ShellText.Quote(wanted.Cidr)} && break; sleep 1; done\n");
         apply.Append($"ip -o -4 addr show dev {iface} | grep -qw {ShellText.Quote(wanted.Cidr)} || fail '{wanted.Cidr} did not come up on {wanted.Interface} within {seconds} s'\n");
@@ -239,7 +240,7 @@ public sealed class NetworkStep : NodePrepStep
         {
             var what = wanted.Gateway is not null ? $"the gateway {wanted.Gateway}" : $"any other node ({string.Join(", ", targets)})";
             apply.Append($"reached=''\ntries=0\nwhile [[ -z $reached && $tries -lt {seconds} ]]; do\n    tries=$((tries + 1))\n    for target in {string.Join(" ", targets.Select(ShellText.Quote))}; do\n" +
-                         $"        if ping -c 1 -W 1 -I {ShellText.Quote(wanted.Address)} \"$target\" >/dev/null 2>&1; then reached=$target; break; fi\n    done\n    [[ -n $reached ]] || sleep 1\ndone\n" +
+                         $"        if ping -c 1 -W 1 -I {iface} \"$target\" >/dev/null 2>&1; then reached=$target; break; fi\n    done\n    [[ -n $reached ]] || sleep 1\ndone\n" +
                          $"[[ -n $reached ]] || fail 'from {wanted.Address} the node did not reach {what} within {seconds} s'\n");
         }
         apply.Append($"echo ok >{ResultFile}\n");

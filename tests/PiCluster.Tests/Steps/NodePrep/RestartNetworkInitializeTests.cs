@@ -113,7 +113,7 @@ public class NetworkStepTests
         AssertBashSyntax(applyScript);
         AssertBashSyntax(DecodedScript(start, "/var/lib/picluster/net-rollback.sh"));
         Assert.Contains("nmcli connection modify '1111-2222' ipv4.addresses '192.168.50.21/24'", applyScript);
-        Assert.Contains("ping -c 1 -W 1 -I '192.168.50.21'", applyScript);
+        Assert.Contains("ping -c 1 -W 1 -I 'eth0'", applyScript);
         Assert.Contains("'192.168.50.12'", applyScript); // no gateway: another node must answer
         Assert.Contains("nmcli connection modify '1111-2222' ipv4.addresses '192.168.50.11/24'", DecodedScript(start, "/var/lib/picluster/net-rollback.sh"));
         Assert.Contains("systemctl stop picluster-net-rollback.timer", applied[2].Script);
@@ -151,7 +151,7 @@ public class NetworkStepTests
         var start = step.StartScript((NetworkStep.Facts)plan.Facts!);
         Assert.Contains("cp -p '/etc/dhcpcd.conf' '/var/lib/picluster/net-saved/etc_dhcpcd.conf'", start);
         Assert.Contains("cp -p '/var/lib/picluster/net-saved/etc_dhcpcd.conf' '/etc/dhcpcd.conf'", DecodedScript(start, "/var/lib/picluster/net-rollback.sh"));
-        Assert.Contains("ping -c 1 -W 1 -I '192.168.50.21' \"$target\"", DecodedScript(start, "/var/lib/picluster/net-apply.sh"));
+        Assert.Contains("ping -c 1 -W 1 -I 'eth0' \"$target\"", DecodedScript(start, "/var/lib/picluster/net-apply.sh"));
         AssertBashSyntax(DecodedScript(start, "/var/lib/picluster/net-apply.sh"));
         AssertBashSyntax(start);
     }
