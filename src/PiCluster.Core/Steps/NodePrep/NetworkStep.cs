@@ -196,7 +196,9 @@ public sealed class NetworkStep : NodePrepStep
         var iface = ShellText.Quote(wanted.Interface);
         var saved = $"{StateDir}/net-saved";
 
-        var rollback = new StringBuilder("#!/bin/bash\n# Restores the network configuration PiCluster replaced (armed by Set-PiNetwork).\n");
+        // Run by the timer ("timer"), the rollback first stops a change still in progress, so the two never race.
+        var rollback = new StringBuilder("#!/bin/bash\n# Restores the network configuration PiCluster replaced (armed by Set-PiNetwork).\n")
+            .Append($"if [[ ${{1:-}} == timer ]]; then systemctl stop {ApplyUnit}.service 2>/dev/null; fi\n");
         var apply = new StringBuilder("#!/bin/bash\n").Append(RemoteScripts.Load("prep-lib")).Append('\n');
         // On failure: restore at once, report, and disarm the timer (it would only restore the same again, with a flap).
         apply.Append("set +e\nmkdir -p /run/picluster\nfail() {\n    bash ").Append(StateDir).Append("/net-rollback.sh\n    echo \"rolled-back: $1\" >").Append(ResultFile)
@@ -239,10 +241,11 @@ public sealed class NetworkStep : NodePrepStep
         if (targets.Length > 0)
         {
             var what = wanted.Gateway is not null ? $"the gateway {wanted.Gateway}" : $"any other node ({string.Join(", ", targets)})";
-            apply.Append($"reached=''\ntries=0\nwhile [[ -z $reached && $tries -lt {seconds} ]]; do\n    tries=$((tries + 1))\n    for target in {string.Join(" ", targets.Select(ShellText.Quote))}; do\n" +
+            apply.Append($"reached=''\ndeadline=$((SECONDS + {seconds}))\nwhile [[ -z $reached && $SECONDS -lt $deadline ]]; do\n    for target in {string.Join(" ", targets.Select(ShellText.Quote))}; do\n" +
                          $"        if ping -c 1 -W 1 -I {iface} \"$target\" >/dev/null 2>&1; then reached=$target; break; fi\n    done\n    [[ -n $reached ]] || sleep 1\ndone\n" +
                          $"[[ -n $reached ]] || fail 'from {wanted.Address} the node did not reach {what} within {seconds} s'\n");
         }
+        apply.Append($"ip -o -4 addr show dev {iface} | grep -qw {ShellText.Quote(wanted.Cidr)} || fail '{wanted.Cidr} went away during the check'\n");
         apply.Append($"echo ok >{ResultFile}\n");
 
         var script = new StringBuilder();
@@ -252,7 +255,9 @@ public sealed class NetworkStep : NodePrepStep
             script.Append($"cp -p {ShellText.Quote(file.Path)} {ShellText.Quote($"{saved}/{file.Path.TrimStart('/').Replace('/', '_')}")}\n");
         script.Append(WriteScript($"{StateDir}/net-rollback.sh", rollback.Append($"mkdir -p /run/picluster\n[[ -s {ResultFile} ]] || echo 'rolled-back: PiCluster did not confirm in time' >{ResultFile}\n").ToString()));
         script.Append(WriteScript($"{StateDir}/net-apply.sh", apply.ToString()));
-        script.Append($"systemd-run --quiet --unit={RollbackUnit} --on-active={(int)RollbackAfter.TotalSeconds} /bin/bash {StateDir}/net-rollback.sh\n");
+        // Never shorter than the node's own check (address up, then reachability), or the two would overlap.
+        var window = Math.Max((int)RollbackAfter.TotalSeconds, 2 * seconds + 30);
+        script.Append($"systemd-run --quiet --unit={RollbackUnit} --on-active={window} /bin/bash {StateDir}/net-rollback.sh timer\n");
         script.Append($"systemd-run --quiet --collect --unit={ApplyUnit} /bin/bash {StateDir}/net-apply.sh\n");
         return script.ToString();
     }
