@@ -20,7 +20,7 @@ public sealed class SshServer : IDisposable
     public const string SshdPath = "/usr/sbin/sshd";
     private Process? _sshd;
 
-    private SshServer()
+    private SshServer(string? fakeSudo)
     {
         if (!File.Exists(SshdPath))
             throw new InvalidOperationException($"{SshdPath} is missing: install openssh-server (apt-get install openssh-server) to run the Ssh tests.");
@@ -40,7 +40,7 @@ public sealed class SshServer : IDisposable
             "StrictModes no", "LogLevel VERBOSE", "MaxSessions 50",
             // Keep the login away from the real home's shell start-up files (Debian's bash reads ~/.bashrc for ssh commands).
             // The run lock goes in the test folder, so parallel test servers on this machine do not share /run/lock.
-            $"SetEnv HOME={Directory} PICLUSTER_LOCK_FILE={Path.Combine(Directory, "picluster.lock")}", "") );
+            $"SetEnv HOME={Directory} PICLUSTER_LOCK_FILE={Path.Combine(Directory, "picluster.lock")}" + FakeSudo(fakeSudo), "") );
         // Debian's sshd insists on its privilege separation folder.
         if (Environment.UserName == "root") System.IO.Directory.CreateDirectory("/run/sshd");
         Launch();
@@ -54,7 +54,39 @@ public sealed class SshServer : IDisposable
     public string LogFile => Path.Combine(Directory, "sshd.log");
     public string LockFile => Path.Combine(Directory, "picluster.lock");
 
-    public static SshServer Start() => new();
+    public static SshServer Start() => new(null);
+
+    /// <summary>
+    /// A server whose sessions find a stand-in <c>sudo</c> first on the PATH (this machine may have no sudo, and tests run
+    /// as root): <c>"nopasswd"</c> never asks; <c>"password:PW"</c> reads a password line from stdin on every call
+    /// (-n fails), like sudo without a cached timestamp. It runs the command as the same user.
+    /// </summary>
+    public static SshServer StartWithFakeSudo(string mode) => new(mode);
+
+    private string FakeSudo(string? mode)
+    {
+        if (mode is null) return "";
+        var bin = Path.Combine(Directory, "bin");
+        System.IO.Directory.CreateDirectory(bin);
+        var script = Path.Combine(bin, "sudo");
+        File.WriteAllText(script, """
+            #!/bin/bash
+            n=0 v=0
+            while [ $# -gt 0 ]; do
+              case $1 in -n) n=1; shift ;; -v) v=1; shift ;; -S) shift ;; -p) shift 2 ;; --) shift; break ;; -*) shift ;; *) break ;; esac
+            done
+            if [ "${FAKE_SUDO_MODE%%:*}" = password ]; then
+              if [ $n = 1 ]; then echo "sudo: a password is required" >&2; exit 1; fi
+              IFS= read -r pw || { echo "sudo: no password was provided" >&2; exit 1; }
+              [ "$pw" = "${FAKE_SUDO_MODE#password:}" ] || { echo "sudo: 1 incorrect password attempt" >&2; exit 1; }
+            fi
+            [ $v = 1 ] && exit 0
+            exec "$@"
+
+            """.Replace("\r", ""));
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return $" FAKE_SUDO_MODE={mode} PATH={bin}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+    }
 
     /// <summary>A node that reaches this server. <paramref name="port"/> overrides the port (e.g. a closed one).</summary>
     public PiNode Node(string name = "node1", int? port = null, string? identityFile = null) =>
