@@ -1,6 +1,7 @@
 // Converts the platyPS-style markdown in en-US/docs/*.md into the MAML file PowerShell's Get-Help reads
 // (en-US/PiCluster.dll-Help.xml). PlatyPS is not available on the build machines, and a generated file cannot drift
 // from its source. Compiled by MSBuild's RoslynCodeTaskFactory (build/Help.targets); keep it dependency-free.
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.IO;
