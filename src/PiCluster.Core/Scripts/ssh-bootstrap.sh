@@ -38,7 +38,9 @@ exit "$r"'
   case $mode in
     sudo-password)
       # Check the password first, on a stdin that holds nothing else: a wrong one must not make sudo read on.
-      if ! printf '%s\n' "$pw" | sudo -S -p '' -v 2>/dev/null; then
+      # Not `sudo -v`: it asks unless every sudoers entry of the user is NOPASSWD (verifypw=all), and on Raspberry Pi OS
+      # pi's group sudo entry is not, so it would ask for pi's locked password although running commands does not.
+      if ! printf '%s\n' "$pw" | sudo -S -p '' true 2>/dev/null; then
         printf '@@picluster-sudo-failed wrong-password\n' >&2
         return 97
       fi ;;

@@ -58,7 +58,8 @@ public sealed class SshServer : IDisposable
 
     /// <summary>
     /// A server whose sessions find a stand-in <c>sudo</c> first on the PATH (this machine may have no sudo, and tests run
-    /// as root): <c>"nopasswd"</c> never asks; <c>"password:PW"</c> reads a password line from stdin on every call
+    /// as root): <c>"nopasswd"</c> never asks for a command, but <c>-v</c> asks and fails, as on Raspberry Pi OS (pi is
+    /// in group sudo, whose entry asks); <c>"password:PW"</c> reads a password line from stdin on every call
     /// (-n fails), like sudo without a cached timestamp. It runs the command as the same user.
     /// </summary>
     public static SshServer StartWithFakeSudo(string mode) => new(mode);
@@ -75,6 +76,11 @@ public sealed class SshServer : IDisposable
             while [ $# -gt 0 ]; do
               case $1 in -n) n=1; shift ;; -v) v=1; shift ;; -S) shift ;; -p) shift 2 ;; --) shift; break ;; -*) shift ;; *) break ;; esac
             done
+            if [ "$FAKE_SUDO_MODE" = nopasswd ] && [ $v = 1 ]; then
+              # As on Raspberry Pi OS: NOPASSWD comes from 010_pi-nopasswd, but %sudo's entry asks, and -v needs every
+              # entry to be NOPASSWD (verifypw=all), so it asks for pi's (locked) password.
+              IFS= read -r pw; echo "sudo: 1 incorrect password attempt" >&2; exit 1
+            fi
             if [ "${FAKE_SUDO_MODE%%:*}" = password ]; then
               if [ $n = 1 ]; then echo "sudo: a password is required" >&2; exit 1; fi
               IFS= read -r pw || { echo "sudo: no password was provided" >&2; exit 1; }
