@@ -77,7 +77,7 @@ done
 section sudo
 if ! command -v sudo >/dev/null 2>&1; then echo missing
 elif sudo -n true 2>/dev/null; then echo nopasswd
-elif [ -n "$pw" ] && printf '%s\n' "$pw" | sudo -S -p '' -v 2>/dev/null; then echo password
+elif [ -n "$pw" ] && printf '%s\n' "$pw" | sudo -S -p '' true 2>/dev/null; then echo password
 elif [ -n "$pw" ]; then echo wrong-password
 else echo password-required
 fi
