@@ -48,14 +48,26 @@ public sealed class LabFixture : IAsyncLifetime
     /// <summary>What <c>lab up</c> printed, timings included ("pilab timing ..." lines).</summary>
     public string UpOutput { get; private set; } = "";
 
+    /// <summary>
+    /// PILAB_REUSE=1: use the lab already running in <see cref="StateDir"/> (started by hand with the same nodes) and
+    /// leave it running, so a developer can rerun lab tests without a 5-minute boot each time. CI never sets it.
+    /// </summary>
+    private static bool Reuse => Environment.GetEnvironmentVariable("PILAB_REUSE") == "1";
+
     public async Task InitializeAsync()
     {
+        if (Reuse && File.Exists(NodesJsonPath))
+        {
+            UpOutput = File.Exists(UpLogPath) ? File.ReadAllText(UpLogPath) : "";
+            return;
+        }
         if (!OnPath("qemu-system-x86_64") || !OnPath("qemu-img"))
             throw new InvalidOperationException(
                 "The lab tests need qemu (qemu-system-x86, qemu-utils) and the image tools: run tests/lab/ci-prereqs as root.");
         await RunLabAsync(["down"], TimeSpan.FromMinutes(2)); // a lab left behind by a crashed run
         var up = await RunLabAsync(UpArguments, TimeSpan.FromMinutes(60));
         UpOutput = up.Out + up.Err;
+        if (up.Exit == 0) File.WriteAllText(UpLogPath, UpOutput);
         if (up.Exit != 0)
         {
             await RunLabAsync(["down"], TimeSpan.FromMinutes(2));
@@ -63,7 +75,12 @@ public sealed class LabFixture : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync() => await RunLabAsync(["down"], TimeSpan.FromMinutes(2));
+    public async Task DisposeAsync()
+    {
+        if (!Reuse) await RunLabAsync(["down"], TimeSpan.FromMinutes(2));
+    }
+
+    private string UpLogPath => Path.Combine(StateDir, "up.log");
 
     /// <summary>Runs any lab command, e.g. <c>LabAsync("reboot", "node2")</c>.</summary>
     public Task<(int Exit, string Out, string Err)> LabAsync(params string[] args) => RunLabAsync(args, TimeSpan.FromMinutes(20));
