@@ -21,6 +21,7 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output)
     [Fact]
     public async Task Three_pi_nodes_look_like_raspberry_pi_os_and_reach_each_other_on_the_lab_lan()
     {
+        await lab.ResetAsync(LabFixture.PiNodes);
         foreach (var node in LabFixture.PiNodes)
         {
             Assert.Equal("raspberrypi", await Ssh(node, "hostname"));
@@ -114,16 +115,21 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output)
         var memKb = long.Parse(await Ssh(LabFixture.LowMemoryNode, "awk '/MemTotal/ {print $2}' /proc/meminfo"));
         Assert.InRange(memKb, 512 * 1024, 1024 * 1024);
 
-        var pw = await lab.LabAsync("sudo-password", LabFixture.LowMemoryNode, "lab-test-pw");
-        Assert.True(pw.Exit == 0, pw.Err);
-        Assert.NotEqual(0, (await lab.SshAsync(LabFixture.LowMemoryNode, "sudo -n true")).Exit);
-        Assert.Equal("ok", await Ssh(LabFixture.LowMemoryNode, "echo lab-test-pw | sudo -S -p '' true && echo ok"));
-
+        // no-memory-cgroup uses sudo, so it comes before sudo needs a password.
         var nomem = await lab.LabAsync("no-memory-cgroup", LabFixture.LowMemoryNode);
         Assert.True(nomem.Exit == 0, nomem.Err);
         Assert.DoesNotContain("memory", (await Ssh(LabFixture.LowMemoryNode, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
         await lab.ResetAsync(LabFixture.LowMemoryNode);
         Assert.Contains("memory", (await Ssh(LabFixture.LowMemoryNode, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
+
+        var pw = await lab.LabAsync("sudo-password", LabFixture.LowMemoryNode, "lab-test-pw");
+        Assert.True(pw.Exit == 0, pw.Err);
+        try
+        {
+            Assert.NotEqual(0, (await lab.SshAsync(LabFixture.LowMemoryNode, "sudo -n true")).Exit);
+            Assert.Equal("ok", await Ssh(LabFixture.LowMemoryNode, "echo lab-test-pw | sudo -S -p '' true && echo ok"));
+        }
+        finally { await lab.ResetAsync(LabFixture.LowMemoryNode); }
     }
 
     [Fact]

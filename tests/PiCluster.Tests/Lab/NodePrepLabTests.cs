@@ -70,7 +70,7 @@ public sealed class NodePrepLabTests(LabFixture lab)
         foreach (var node in nodes)
         {
             var state = await Ssh(node.Name, "tail -n +2 /proc/swaps | wc -l; lsmod | grep -cE '^(overlay|br_netfilter) '; " +
-                                             "sysctl -n net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables net.ipv4.ip_forward; " +
+                                             "/usr/sbin/sysctl -n net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables net.ipv4.ip_forward; " +
                                              "timedatectl show -p NTPSynchronized --value; getent hosts node2 | awk '{print $1}'");
             Assert.Equal(["0", "2", "1", "1", "1", "yes", lab.LanAddress("node2")], state.Split('\n'));
         }
@@ -157,7 +157,7 @@ public sealed class NodePrepLabTests(LabFixture lab)
             Assert.Equal("0", await Ssh(node, "tail -n +2 /proc/swaps | wc -l"));
             Assert.Contains("memory", (await Ssh(node, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
             Assert.Equal("2", await Ssh(node, "lsmod | grep -cE '^(overlay|br_netfilter) '"));
-            Assert.Equal("1\n1\n1", await Ssh(node, "sysctl -n net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables net.ipv4.ip_forward"));
+            Assert.Equal("1\n1\n1", await Ssh(node, "/usr/sbin/sysctl -n net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables net.ipv4.ip_forward"));
             Assert.Equal(node, await Ssh(node, "hostname"));
         }
 
