@@ -23,23 +23,23 @@ public sealed class KubernetesLabTests
     {
         const string node = "node3";
         await _lab.ResetAsync(node);
-        var nodes = PackageLab.Nodes(_lab, node);
+        var nodes = LabRuns.Nodes(_lab, node);
 
-        var run = PackageLab.Run(nodes, new KubernetesPackagesStep(new KubernetesPackagesOptions { Version = "1.34.1" }));
+        var run = LabRuns.RunSteps(nodes, new KubernetesPackagesStep(new KubernetesPackagesOptions { Version = "1.34.1" }));
 
-        Assert.True(run.Failures.Count == 0, PackageLab.Describe(run));
+        Assert.True(run.Failures.Count == 0, LabRuns.Describe(run));
         Assert.Equal("kubeadm 1.34.1-1.1\nkubectl 1.34.1-1.1\nkubelet 1.34.1-1.1",
-            (await PackageLab.RootAsync(_lab, node, "dpkg-query -W -f='${Package} ${Version}\\n' kubeadm kubectl kubelet")).Trim());
-        Assert.Equal("kubeadm\nkubectl\nkubelet", (await PackageLab.RootAsync(_lab, node, "apt-mark showhold")).Trim());
+            (await LabRuns.RootAsync(_lab, node, "dpkg-query -W -f='${Package} ${Version}\\n' kubeadm kubectl kubelet")).Trim());
+        Assert.Equal("kubeadm\nkubectl\nkubelet", (await LabRuns.RootAsync(_lab, node, "apt-mark showhold")).Trim());
 
         // The minor channel accepts the installed patch; a different patch is not installed behind the user's back.
-        Assert.Equal(StepStatus.Unchanged, Assert.Single(PackageLab.Run(nodes, new KubernetesPackagesStep(new KubernetesPackagesOptions { Version = "1.34" })).Results).Status);
-        var other = PackageLab.Run(nodes, new KubernetesPackagesStep(new KubernetesPackagesOptions { Version = "1.34.2" }));
+        Assert.Equal(StepStatus.Unchanged, Assert.Single(LabRuns.RunSteps(nodes, new KubernetesPackagesStep(new KubernetesPackagesOptions { Version = "1.34" })).Results).Status);
+        var other = LabRuns.RunSteps(nodes, new KubernetesPackagesStep(new KubernetesPackagesOptions { Version = "1.34.2" }));
         var failure = Assert.Single(other.Failures);
         Assert.Equal(NodeErrorKind.InvalidNodeState, failure.Kind);
         Assert.Contains("kubeadm 1.34.1-1.1", failure.Message);
         Assert.Contains("kubeadm upgrade", failure.Message);
-        Assert.Contains("1.34.1-1.1", await PackageLab.RootAsync(_lab, node, "dpkg-query -W -f='${Version}' kubeadm"));
+        Assert.Contains("1.34.1-1.1", await LabRuns.RootAsync(_lab, node, "dpkg-query -W -f='${Version}' kubeadm"));
     }
 
     [Fact]
@@ -47,9 +47,9 @@ public sealed class KubernetesLabTests
     {
         const string node = "node2";
         await _lab.ResetAsync(node);
-        var nodes = PackageLab.Nodes(_lab, node);
+        var nodes = LabRuns.Nodes(_lab, node);
 
-        var run = PackageLab.Run(nodes, new KubernetesPackagesStep(new KubernetesPackagesOptions
+        var run = LabRuns.RunSteps(nodes, new KubernetesPackagesStep(new KubernetesPackagesOptions
         {
             PackageRepository = Repository("badkey/"), RepositoryKey = Repository() + "Release.key",
         }));
@@ -58,10 +58,10 @@ public sealed class KubernetesLabTests
         Assert.Contains("apt refused the Kubernetes v1.34 repository", failure.Message);
         Assert.Contains("signature does not match the key", failure.Message);
         Assert.Contains("nothing was installed", failure.Message);
-        Assert.Equal("", (await PackageLab.RootAsync(_lab, node, "dpkg-query -W -f='${db:Status-Abbrev}' kubeadm kubelet kubectl 2>/dev/null | grep ii || true")).Trim());
-        Assert.Equal("gone", (await PackageLab.RootAsync(_lab, node, "test -e /etc/apt/sources.list.d/kubernetes.list && echo there || echo gone")).Trim());
+        Assert.Equal("", (await LabRuns.RootAsync(_lab, node, "dpkg-query -W -f='${db:Status-Abbrev}' kubeadm kubelet kubectl 2>/dev/null | grep ii || true")).Trim());
+        Assert.Equal("gone", (await LabRuns.RootAsync(_lab, node, "test -e /etc/apt/sources.list.d/kubernetes.list && echo there || echo gone")).Trim());
         // The node's apt still works: the refused repository was taken out again.
-        await PackageLab.RootAsync(_lab, node, "apt-get -q update >/dev/null");
+        await LabRuns.RootAsync(_lab, node, "apt-get -q update >/dev/null");
     }
 
     [Fact]
@@ -69,16 +69,16 @@ public sealed class KubernetesLabTests
     {
         const string node = "node1";
         await _lab.ResetAsync(node);
-        var nodes = PackageLab.Nodes(_lab, node);
-        await PackageLab.HoldDpkgLockAsync(_lab, node, 20);
+        var nodes = LabRuns.Nodes(_lab, node);
+        await LabRuns.HoldDpkgLockAsync(_lab, node, 20);
         var clock = Stopwatch.StartNew();
 
-        var run = PackageLab.Run(nodes, new KubernetesPackagesStep(new KubernetesPackagesOptions { LockTimeout = TimeSpan.FromSeconds(120) }));
+        var run = LabRuns.RunSteps(nodes, new KubernetesPackagesStep(new KubernetesPackagesOptions { LockTimeout = TimeSpan.FromSeconds(120) }));
 
-        Assert.True(run.Failures.Count == 0, PackageLab.Describe(run));
+        Assert.True(run.Failures.Count == 0, LabRuns.Describe(run));
         Assert.Equal(StepStatus.Changed, Assert.Single(run.Results).Status);
         Assert.True(clock.Elapsed > TimeSpan.FromSeconds(15), $"took {clock.Elapsed}: it did not wait for the lock");
-        Assert.Equal("kubeadm\nkubectl\nkubelet", (await PackageLab.RootAsync(_lab, node, "apt-mark showhold")).Trim());
+        Assert.Equal("kubeadm\nkubectl\nkubelet", (await LabRuns.RootAsync(_lab, node, "apt-mark showhold")).Trim());
     }
 
     [Fact]
@@ -86,18 +86,18 @@ public sealed class KubernetesLabTests
     {
         const string node = "node1";
         await _lab.ResetAsync(node);
-        var nodes = PackageLab.Nodes(_lab, node);
-        await PackageLab.HoldDpkgLockAsync(_lab, node, 90);
+        var nodes = LabRuns.Nodes(_lab, node);
+        await LabRuns.HoldDpkgLockAsync(_lab, node, 90);
 
-        var run = PackageLab.Run(nodes, new KubernetesPackagesStep(new KubernetesPackagesOptions { LockTimeout = TimeSpan.FromSeconds(10) }));
+        var run = LabRuns.RunSteps(nodes, new KubernetesPackagesStep(new KubernetesPackagesOptions { LockTimeout = TimeSpan.FromSeconds(10) }));
 
         var failure = Assert.Single(run.Failures);
         Assert.Equal(NodeErrorKind.Timeout, failure.Kind);
         Assert.Contains("lock-holder", failure.Message);
         Assert.Contains("Nothing was changed", failure.Message);
-        Assert.Equal("none", (await PackageLab.RootAsync(_lab, node,
+        Assert.Equal("none", (await LabRuns.RootAsync(_lab, node,
             "ls /etc/apt/sources.list.d/kubernetes.list /etc/apt/keyrings/kubernetes-apt-keyring.gpg 2>/dev/null || echo none")).Trim());
-        Assert.Contains("POSIX", await PackageLab.RootAsync(_lab, node, "cat /proc/locks")); // the holder was left alone
+        Assert.Contains("POSIX", await LabRuns.RootAsync(_lab, node, "cat /proc/locks")); // the holder was left alone
         await _lab.ResetAsync(node);
     }
 }

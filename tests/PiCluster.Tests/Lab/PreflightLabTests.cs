@@ -18,20 +18,6 @@ public sealed class PreflightLabTests(LabFixture lab)
 {
     private static readonly RunOptions Options = new() { Connect = new ConnectOptions { ConnectTimeout = TimeSpan.FromSeconds(20) } };
 
-    /// <summary>Counts what the real connector's sessions did.</summary>
-    private sealed class CountingConnector : INodeConnector
-    {
-        private readonly OpenSshConnector _inner = new();
-        public ConcurrentDictionary<string, OpenSshSession> Sessions { get; } = new();
-
-        public async Task<INodeSession> OpenAsync(PiNode node, ConnectOptions options, CancellationToken cancellationToken)
-        {
-            var session = (OpenSshSession)await _inner.OpenAsync(node, options, cancellationToken);
-            Sessions[node.Name] = session;
-            return session;
-        }
-    }
-
     [Fact]
     public async Task Fresh_pi_nodes_fail_swap_memory_cgroup_and_hostname_uniqueness_and_pass_machine_id()
     {

@@ -69,10 +69,11 @@ public sealed class StandInKubeadmTests(LabFixture lab, ITestOutputHelper output
     }
 
     [Fact]
-    public async Task Init_refuses_a_fresh_node_naming_swap_and_bridge_netfilter_then_succeeds_once_prepared()
+    // One test, not two: installing the packages on an emulated node takes a minute, and joining needs an init anyway.
+    public async Task Init_refuses_a_fresh_node_naming_swap_and_bridge_netfilter_then_succeeds_once_prepared_and_a_worker_joins_over_the_lan()
     {
-        await lab.ResetAsync("node1");
-        await InstallStandInsAsync("node1");
+        await lab.ResetAsync("node1", "node2");
+        await Task.WhenAll(InstallStandInsAsync("node1"), InstallStandInsAsync("node2"));
         Assert.Equal("v1.34.2", await Ssh("node1", "kubeadm version -o short"));
 
         var refused = await InitAsync();
@@ -83,7 +84,7 @@ public sealed class StandInKubeadmTests(LabFixture lab, ITestOutputHelper output
         Assert.Contains("[ERROR FileContent--proc-sys-net-ipv4-ip_forward]", refused.Err);
         Assert.False((await lab.SshAsync("node1", "sudo test -e /etc/kubernetes/admin.conf")).Exit == 0);
 
-        await PrepareNodeAsync("node1");
+        await Task.WhenAll(PrepareNodeAsync("node1"), PrepareNodeAsync("node2"));
         var init = await InitAsync(); // its output holds a join token: not written to the test log
         Assert.True(init.Exit == 0, init.Err);
         Assert.Matches(new Regex($@"kubeadm join {Regex.Escape(lab.LanAddress("node1"))}:6443 --token [a-z0-9]{{6}}\.[a-z0-9]{{16}} \\\s+--discovery-token-ca-cert-hash sha256:[0-9a-f]{{64}}"), init.Out);
@@ -96,17 +97,8 @@ public sealed class StandInKubeadmTests(LabFixture lab, ITestOutputHelper output
         var nodes = await Ssh("node1", "sudo kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json");
         using var doc = JsonDocument.Parse(nodes);
         Assert.Equal("node1", doc.RootElement.GetProperty("items")[0].GetProperty("metadata").GetProperty("name").GetString());
-    }
 
-    [Fact]
-    public async Task A_worker_joins_over_the_lab_lan_and_a_wrong_token_or_an_unreachable_endpoint_fails()
-    {
-        await lab.ResetAsync("node1", "node2");
-        await Task.WhenAll(InstallStandInsAsync("node1"), InstallStandInsAsync("node2"));
-        await Task.WhenAll(PrepareNodeAsync("node1"), PrepareNodeAsync("node2"));
-        var init = await InitAsync();
-        Assert.True(init.Exit == 0, init.Err);
-
+        // A worker joins over the lab LAN; a wrong token, a wrong CA hash and an unreachable endpoint fail.
         var join = await Ssh("node1", "sudo kubeadm token create --print-join-command --ttl 1h");
         var m = Regex.Match(join, @"^kubeadm join (\S+) --token (\S+) --discovery-token-ca-cert-hash (\S+)");
         Assert.True(m.Success, "no join command printed");
@@ -134,9 +126,9 @@ public sealed class StandInKubeadmTests(LabFixture lab, ITestOutputHelper output
         Assert.True(ok.Exit == 0, ok.Out + ok.Err);
         Assert.Contains("This node has joined the cluster", ok.Out);
 
-        using var nodes = JsonDocument.Parse(await Ssh("node1", "sudo kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json"));
+        using var joined = JsonDocument.Parse(await Ssh("node1", "sudo kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json"));
         var names = new System.Collections.Generic.List<string>();
-        foreach (var n in nodes.RootElement.GetProperty("items").EnumerateArray())
+        foreach (var n in joined.RootElement.GetProperty("items").EnumerateArray())
             names.Add(n.GetProperty("metadata").GetProperty("name").GetString()!);
         Assert.Equal(["node1", "node2"], names);
 

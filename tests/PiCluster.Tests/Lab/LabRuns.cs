@@ -23,13 +23,18 @@ public sealed class CountingConnector : INodeConnector
 
     public ConcurrentDictionary<string, int> Opens { get; } = new();
 
+    /// <summary>The real session last opened per node (its connection and round-trip counts).</summary>
+    public ConcurrentDictionary<string, OpenSshSession> Sessions { get; } = new();
+
     /// <summary>Called with the node and command before each command runs.</summary>
     public Action<PiNode, RemoteCommand>? BeforeCommand { get; set; }
 
     public async Task<INodeSession> OpenAsync(PiNode node, ConnectOptions options, CancellationToken cancellationToken)
     {
         Opens.AddOrUpdate(node.Name, 1, (_, n) => n + 1);
-        return new Hooked(await _inner.OpenAsync(node, options, cancellationToken), this);
+        var session = (OpenSshSession)await _inner.OpenAsync(node, options, cancellationToken);
+        Sessions[node.Name] = session;
+        return new Hooked(session, this);
     }
 
     private sealed class Hooked(INodeSession inner, CountingConnector owner) : INodeSession
@@ -48,8 +53,8 @@ public sealed class CountingConnector : INodeConnector
     }
 }
 
-/// <summary>Runs node-preparation steps on lab nodes the way the cmdlets do.</summary>
-public static class NodePrepLab
+/// <summary>Runs steps on lab nodes the way the cmdlets do (ClusterRunner, real OpenSSH), and commands as root.</summary>
+public static class LabRuns
 {
     public static IReadOnlyList<PiNode> Nodes(LabFixture lab, params string[] names) =>
         ClusterNodes.ToPiNodes(ClusterFileLoader.Load(lab.ClusterFilePath)).Where(n => names.Contains(n.Name)).ToList();
@@ -68,14 +73,34 @@ public static class NodePrepLab
         return (host, connector);
     }
 
+    /// <summary>Runs the steps and returns the recording host only.</summary>
+    public static RecordingRunHost RunSteps(IReadOnlyList<PiNode> nodes, params NodeStep[] steps) => Run(nodes, steps).Host;
+
     public static string Describe(RecordingRunHost host) =>
-        string.Join("\n", host.Results.Select(r => $"{r.Node.Name}/{r.Step}: {r.Status} {r.Message}"))
+        string.Join("\n", host.Results.Select(r => $"{r.Node.Name}/{r.Step}: {r.Status} {r.Message} [{string.Join("; ", r.Changes)}]"))
         + string.Concat(host.Failures.Select(f => $"\nFAILED {f.Node.Name}/{f.Step} {f.Kind}: {f.Message}"));
+
+    /// <summary>Runs a command as root on a node and returns its stdout; throws when it fails.</summary>
+    public static async Task<string> RootAsync(LabFixture lab, string node, string command)
+    {
+        var r = await lab.SshAsync(node, "sudo bash -c " + ShellText.Quote(command));
+        if (r.Exit != 0) throw new InvalidOperationException($"{node}: `{command}` failed ({r.Exit}): {r.Out}{r.Err}");
+        return r.Out;
+    }
+
+    /// <summary>
+    /// Holds the dpkg frontend lock the way apt does (a POSIX fcntl write lock, what unattended-upgrades holds at first
+    /// boot) for the given time, from a detached process on the node. Perl is part of every Debian system.
+    /// </summary>
+    public static Task HoldDpkgLockAsync(LabFixture lab, string node, int seconds) => RootAsync(lab, node,
+        "setsid perl -e 'use Fcntl; open(my $f, \">>\", \"/var/lib/dpkg/lock-frontend\") or die; " +
+        "my $l = pack(\"s s x4 q q i x4\", F_WRLCK, 0, 0, 0, 0); fcntl($f, F_SETLKW, $l) or die \"lock: $!\"; $0 = \"lock-holder\"; sleep " + seconds + "' " +
+        "</dev/null >/dev/null 2>&1 & sleep 1; grep -c POSIX /proc/locks");
 
     // Children inherit the environment: this marker tells our own ssh processes from anyone else's.
     private static readonly string Marker = "PICLUSTER_NODEPREP_TEST=" + Guid.NewGuid().ToString("N");
 
-    static NodePrepLab()
+    static LabRuns()
     {
         var eq = Marker.IndexOf('=');
         Environment.SetEnvironmentVariable(Marker.Substring(0, eq), Marker.Substring(eq + 1));
