@@ -59,9 +59,10 @@ Describe 'The PiCluster module' {
 
     It 'loads PiCluster.Core and YamlDotNet in its own load context' {
         Get-PiNode -Path $ClusterFile | Out-Null   # reading a cluster file needs both
+        $dependencies = Join-Path $RepoRoot 'bin' 'Dependencies'
         foreach ($name in 'PiCluster.Core', 'YamlDotNet') {
             $assembly = [AppDomain]::CurrentDomain.GetAssemblies() |
-                Where-Object { $_.GetName().Name -eq $name -and $_.Location -like '*PiCluster*Dependencies*' } |
+                Where-Object { $_.GetName().Name -eq $name -and [System.IO.Path]::GetDirectoryName($_.Location) -eq $dependencies } |
                 Select-Object -First 1
             $assembly | Should -Not -BeNullOrEmpty -Because "$name is loaded from bin/Dependencies"
             [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($assembly).Name | Should -Be 'PiCluster'
