@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs one lab node: qemu, plus the Raspberry Pi firmware's part for the pi flavour.
 
-A Pi reads the kernel command line from cmdline.txt on its FAT boot partition at every boot.
+A Pi reads the kernel command line from cmdline.txt on its FAT boot partition at every boot (after arguments of
+its own, of which cgroup_disable=memory is played here: see firmware_cmdline).
 qemu's -append cannot change while qemu runs, so a pi-flavour node runs with -no-reboot: a guest
 reboot ends qemu, and this loop reads cmdline.txt out of the node's own boot disk and starts
 qemu again with it. A guest power-off ends the loop. The GRUB flavour boots through real GRUB
@@ -42,6 +43,20 @@ def read_cmdline(boot_disk: str) -> str:
             return ""
         text = r.stdout.decode("utf-8", "replace")
     return text.split("\n", 1)[0].strip()
+
+
+def firmware_cmdline(cmdline_txt: str) -> str:
+    """The kernel command line a Raspberry Pi boots with: the firmware's own arguments, then cmdline.txt.
+
+    Of the firmware's arguments only the one that matters to PiCluster is played: Raspberry Pi OS kernels keep the
+    memory cgroup controller off unless told otherwise (the firmware puts cgroup_disable=memory before cmdline.txt's
+    arguments, and the Pi kernel's own cgroup_enable=memory, coming later, turns it back on). The Debian kernel here
+    has no cgroup_enable=, so when cmdline.txt enables memory the stand-in leaves the disable out instead.
+    """
+    enables = [a.split("=", 1)[1].split(",") for a in cmdline_txt.split() if a.startswith("cgroup_enable=")]
+    if any("memory" in controllers for controllers in enables):
+        return cmdline_txt
+    return f"cgroup_disable=memory {cmdline_txt}".rstrip()
 
 
 def qemu_args(cfg: dict, node_dir: str, cmdline: str | None, loadvm: bool) -> list[str]:
@@ -126,7 +141,7 @@ def main() -> int:
         while True:
             cmdline = None
             if cfg["flavour"] == "pi":
-                cmdline = read_cmdline(os.path.join(node_dir, "boot.qcow2"))
+                cmdline = firmware_cmdline(read_cmdline(os.path.join(node_dir, "boot.qcow2")))
                 write(node_dir, "cmdline", cmdline + "\n")
             loadvm = os.path.exists(loadvm_flag)
             if loadvm:

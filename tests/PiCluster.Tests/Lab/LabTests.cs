@@ -75,16 +75,22 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Grub_node_takes_a_flag_from_etc_default_grub_after_update_grub_and_a_reboot()
+    public async Task Grub_node_takes_flags_from_etc_default_grub_after_update_grub_and_a_reboot_and_can_boot_without_the_memory_controller()
     {
         await lab.ResetAsync(LabFixture.GrubNode);
         var facts = await Ssh(LabFixture.GrubNode, "grep -c swapfile /etc/fstab; grep -c . /proc/swaps; grep ^nameserver /etc/resolv.conf; test -e /etc/rpi-issue || echo no-rpi-issue");
         Assert.Equal(["1", "2", "nameserver 127.0.0.53", "no-rpi-issue"], facts.Split('\n'));
+        Assert.Contains("memory", (await Ssh(LabFixture.GrubNode, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' ')); // on by default there
 
         await Ssh(LabFixture.GrubNode, "sudo sed -i 's/^GRUB_CMDLINE_LINUX=\"/&pilab.test=grubflag /' /etc/default/grub && sudo update-grub");
-        var reboot = await lab.LabAsync("reboot", LabFixture.GrubNode);
+        // The lab's no-memory-cgroup option: cgroup_disable=memory in /etc/default/grub, update-grub, one reboot for both.
+        var reboot = await lab.LabAsync("no-memory-cgroup", LabFixture.GrubNode);
         Assert.True(reboot.Exit == 0, reboot.Err);
-        Assert.Contains("pilab.test=grubflag", await Ssh(LabFixture.GrubNode, "cat /proc/cmdline"));
+        Assert.Contains("pilab timing reboot", reboot.Out);
+        var cmdline = (await Ssh(LabFixture.GrubNode, "cat /proc/cmdline")).Split(' ');
+        Assert.Contains("pilab.test=grubflag", cmdline);
+        Assert.Contains("cgroup_disable=memory", cmdline);
+        Assert.DoesNotContain("memory", (await Ssh(LabFixture.GrubNode, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
     }
 
     [Fact]
@@ -109,17 +115,19 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Node_options_low_memory_sudo_password_and_no_memory_cgroup()
+    public async Task Pi_nodes_have_no_memory_controller_until_cmdline_txt_enables_it_and_node_options_low_memory_and_sudo_password()
     {
         await lab.ResetAsync(LabFixture.LowMemoryNode);
         var memKb = long.Parse(await Ssh(LabFixture.LowMemoryNode, "awk '/MemTotal/ {print $2}' /proc/meminfo"));
         Assert.InRange(memKb, 512 * 1024, 1024 * 1024);
 
-        // no-memory-cgroup uses sudo, so it comes before sudo needs a password.
-        var nomem = await lab.LabAsync("no-memory-cgroup", LabFixture.LowMemoryNode);
-        Assert.True(nomem.Exit == 0, nomem.Err);
+        // As on Raspberry Pi OS: the firmware's cgroup_disable=memory comes first, cmdline.txt's cgroup_enable=memory undoes it.
+        Assert.StartsWith("cgroup_disable=memory ", await Ssh(LabFixture.LowMemoryNode, "cat /proc/cmdline"));
         Assert.DoesNotContain("memory", (await Ssh(LabFixture.LowMemoryNode, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
-        await lab.ResetAsync(LabFixture.LowMemoryNode);
+        await Ssh(LabFixture.LowMemoryNode, "f=/boot/firmware/cmdline.txt; sed '1s/$/ cgroup_enable=memory/' $f | sudo tee $f.new >/dev/null && sudo mv $f.new $f");
+        var reboot = await lab.LabAsync("reboot", LabFixture.LowMemoryNode);
+        Assert.True(reboot.Exit == 0, reboot.Err);
+        Assert.DoesNotContain("cgroup_disable=memory", await Ssh(LabFixture.LowMemoryNode, "cat /proc/cmdline"));
         Assert.Contains("memory", (await Ssh(LabFixture.LowMemoryNode, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
 
         var pw = await lab.LabAsync("sudo-password", LabFixture.LowMemoryNode, "lab-test-pw");

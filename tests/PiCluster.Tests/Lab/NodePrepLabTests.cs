@@ -52,6 +52,8 @@ public sealed class NodePrepLabTests(LabFixture lab)
     {
         await lab.ResetAsync("node1", LabFixture.GrubNode);
         var nodes = Nodes(lab, "node1", LabFixture.GrubNode);
+        // A fresh Pi node boots as Raspberry Pi OS does: no memory controller until the flags are on the command line.
+        Assert.DoesNotContain("memory", (await Ssh("node1", "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
 
         var (first, firstConnector) = Run(nodes, EveryStep());
         AssertAll(first, nodes, 5, StepStatus.Changed);

@@ -37,11 +37,16 @@ public sealed class StandInKubeadmTests(LabFixture lab, ITestOutputHelper output
             "sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubelet kubeadm kubectl containerd >/dev/null");
     }
 
-    /// <summary>What node preparation does: swap off for good, br_netfilter and the sysctls.</summary>
-    private Task PrepareNodeAsync(string node) => Ssh(node,
-        "set -e; sudo dphys-swapfile swapoff 2>/dev/null || true; sudo systemctl disable --now dphys-swapfile 2>/dev/null || true; " +
-        "sudo swapoff -a; sudo modprobe -a overlay br_netfilter; " +
-        "sudo sysctl -q -w net.bridge.bridge-nf-call-iptables=1 net.ipv4.ip_forward=1; sudo systemctl enable --now containerd");
+    /// <summary>What node preparation does: the cgroup flags (and a reboot), swap off for good, br_netfilter and the sysctls.</summary>
+    private async Task PrepareNodeAsync(string node)
+    {
+        await Ssh(node, "set -e; f=/boot/firmware/cmdline.txt; sed '1s/$/ cgroup_enable=cpuset cgroup_enable=memory cgroup_memory=1/' $f | sudo tee $f.new >/dev/null; sudo mv $f.new $f; " +
+                        "sudo systemctl disable dphys-swapfile 2>/dev/null; sudo systemctl enable containerd");
+        var reboot = await lab.LabAsync("reboot", node);
+        Assert.True(reboot.Exit == 0, reboot.Err);
+        await Ssh(node, "set -e; sudo swapoff -a; sudo modprobe -a overlay br_netfilter; " +
+                        "sudo sysctl -q -w net.bridge.bridge-nf-call-iptables=1 net.ipv4.ip_forward=1; sudo systemctl start containerd");
+    }
 
     private static string InitConfig(string address) => $"""
         apiVersion: kubeadm.k8s.io/v1beta4
@@ -70,7 +75,7 @@ public sealed class StandInKubeadmTests(LabFixture lab, ITestOutputHelper output
 
     [Fact]
     // One test, not two: installing the packages on an emulated node takes a minute, and joining needs an init anyway.
-    public async Task Init_refuses_a_fresh_node_naming_swap_and_bridge_netfilter_then_succeeds_once_prepared_and_a_worker_joins_over_the_lan()
+    public async Task Init_refuses_a_fresh_node_naming_swap_bridge_netfilter_and_memory_cgroup_then_succeeds_once_prepared_and_a_worker_joins_over_the_lan()
     {
         await lab.ResetAsync("node1", "node2");
         await Task.WhenAll(InstallStandInsAsync("node1"), InstallStandInsAsync("node2"));
@@ -82,6 +87,7 @@ public sealed class StandInKubeadmTests(LabFixture lab, ITestOutputHelper output
         Assert.Contains("[ERROR Swap]: running with swap on is not supported. Please disable swap", refused.Err);
         Assert.Contains("[ERROR FileContent--proc-sys-net-bridge-bridge-nf-call-iptables]: /proc/sys/net/bridge/bridge-nf-call-iptables does not exist", refused.Err);
         Assert.Contains("[ERROR FileContent--proc-sys-net-ipv4-ip_forward]", refused.Err);
+        Assert.Contains("[ERROR SystemVerification]: missing required cgroups: memory", refused.Err); // as Raspberry Pi OS boots
         Assert.False((await lab.SshAsync("node1", "sudo test -e /etc/kubernetes/admin.conf")).Exit == 0);
 
         await Task.WhenAll(PrepareNodeAsync("node1"), PrepareNodeAsync("node2"));
