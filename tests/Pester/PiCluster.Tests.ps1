@@ -177,6 +177,20 @@ Describe 'Node errors' {
         $failures[0].CategoryInfo.Category | Should -Be 'ConnectionError'
         $failures[0].TargetObject.Name | Should -Be 'down'
     }
+
+    It 'refuses Set-PiSwap without -Disabled or -Enabled before it contacts a node' {
+        $down = New-PiNode -Name down -Address 127.0.0.1 -Port 1
+        { $down | Set-PiSwap -ErrorAction Stop } | Should -Throw -ErrorId 'SwapStateRequired,*'
+    }
+
+    It 'reports an unreachable node from Initialize-PiNode -WhatIf as NodeUnreachable and writes no result' {
+        $down = New-PiNode -Name down -Address 127.0.0.1 -Port 1
+        $output = $down | Initialize-PiNode -WhatIf -ErrorVariable failures -ErrorAction SilentlyContinue
+        $output | Should -BeNullOrEmpty
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'NodeUnreachable,*'
+        $failures[0].TargetObject.Name | Should -Be 'down'
+    }
 }
 
 Describe 'Against the lab' -Skip:(-not $HasLab) {
