@@ -92,13 +92,17 @@ public sealed class TimeSyncStep : NodePrepStep
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(WaitTimeout.TotalSeconds));
         // One round trip: the node polls itself and gives up after the bound.
-        var script = $"for ((i = 0; i < {seconds}; i++)); do\n" +
-                     "    [[ $(timedatectl show -p NTPSynchronized --value) == yes ]] && exit 0\n    sleep 1\ndone\nexit 4\n";
-        var result = await context.Session.RunAsync(new RemoteCommand(script, timeout: WaitTimeout + TimeSpan.FromSeconds(30), display: $"TimeSync: wait up to {seconds} s for NTPSynchronized=yes"), context.Cancellation).ConfigureAwait(false);
+        var script = ShellText.WithVariables(RemoteScripts.Load("prep-timesync-wait"),
+            new Dictionary<string, string> { ["PICLUSTER_WAIT_SECONDS"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        var result = await context.Session.RunAsync(new RemoteCommand(script, timeout: WaitTimeout + TimeSpan.FromSeconds(30), display: $"TimeSync: wait up to {seconds} s for the clock to synchronise"), context.Cancellation).ConfigureAwait(false);
         if (result.ExitCode == 4)
+        {
+            var tried = result.Stdout.Trim();
             throw new NodeException(NodeErrorKind.Timeout,
-                $"{context.Node}: the clock did not synchronise within {seconds} s (servers: {string.Join(" ", NtpServers)}; fallback: {string.Join(" ", FallbackServers)}). " +
+                $"{context.Node}: the clock did not synchronise within {seconds} s (servers: {string.Join(" ", NtpServers)}; fallback: {string.Join(" ", FallbackServers)}" +
+                (tried.Length > 0 ? $"; no answer from {tried}" : "") + "). " +
                 "Check that the node reaches them on UDP port 123 ('timedatectl timesync-status' on the node), or use -SkipWait.");
+        }
         if (!result.Succeeded)
             throw new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: waiting for clock synchronisation failed: {result.Stderr.Trim()}");
     }

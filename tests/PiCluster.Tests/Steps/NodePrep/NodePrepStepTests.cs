@@ -223,7 +223,7 @@ public class TimeSyncStepTests
         Assert.Equal(NodeErrorKind.Timeout, error.Kind);
         Assert.Contains("did not synchronise within 5 s", error.Message);
         Assert.Contains("-SkipWait", error.Message);
-        Assert.Contains("for ((i = 0; i < 5; i++))", Applied(session).Last().Script);
+        Assert.Contains("PICLUSTER_WAIT_SECONDS='5'", Applied(session).Last().Script);
     }
 
     [Fact]
