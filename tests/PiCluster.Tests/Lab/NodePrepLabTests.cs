@@ -13,7 +13,10 @@ using static PiCluster.Tests.Lab.LabRuns;
 
 namespace PiCluster.Tests.Lab;
 
-/// <summary>Node preparation (issue 4) on real lab nodes: Pi flavour (node1-3) and GRUB flavour (node4).</summary>
+/// <summary>
+/// Node preparation (issue 4) on real lab nodes: Pi flavour (node1-3) and GRUB flavour (node4). Initialize-PiNode on three
+/// fresh nodes followed by kubeadm: ClusterLabTests.
+/// </summary>
 [Trait("Category", "Lab")]
 [Collection(LabCollection.Name)]
 public sealed class NodePrepLabTests(LabFixture lab)
@@ -134,70 +137,6 @@ public sealed class NodePrepLabTests(LabFixture lab)
             Assert.Contains("Restart: reboot once", action);
             if (node.Name == LabFixture.GrubNode) Assert.Contains("+#picluster-swap-off# /swapfile", action);
             else Assert.Contains("Swap: stop, disable and mask dphys-swapfile.service", action);
-        }
-    }
-
-    [Fact]
-    // Issue 4's Initialize and issue 5's runtime and packages on the same three nodes, as an admin runs them: each
-    // install takes minutes on an emulated node, so they share the nodes instead of preparing three more.
-    public async Task Initialize_then_runtime_and_packages_on_three_fresh_pi_nodes_change_once_and_kubeadm_preflight_passes()
-    {
-        await lab.ResetAsync(LabFixture.PiNodes);
-        var nodes = Nodes(lab, LabFixture.PiNodes);
-        var options = new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [] };
-
-        var bootIds = await Task.WhenAll(nodes.Select(n => Ssh(n.Name, "cat /proc/sys/kernel/random/boot_id")));
-        var (first, connector) = Run(nodes, [InitializeNodeStep.Create(options)]);
-        AssertAll(first, nodes, 1, StepStatus.Changed);
-        Assert.All(nodes, n => Assert.Equal(1, connector.Opens[n.Name]));
-        Assert.All(first.Results, r => Assert.Contains("Restart: rebooted and verified", (IEnumerable<string>)r.Data!));
-
-        for (var i = 0; i < nodes.Count; i++)
-        {
-            var node = nodes[i].Name;
-            Assert.NotEqual(bootIds[i], await Ssh(node, "cat /proc/sys/kernel/random/boot_id"));
-            var cmdline = await Ssh(node, "cat /proc/cmdline");
-            Assert.Contains("cgroup_enable=cpuset cgroup_enable=memory cgroup_memory=1", cmdline);
-            Assert.Equal("0", await Ssh(node, "tail -n +2 /proc/swaps | wc -l"));
-            Assert.Contains("memory", (await Ssh(node, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
-            Assert.Equal("2", await Ssh(node, "lsmod | grep -cE '^(overlay|br_netfilter) '"));
-            Assert.Equal("1\n1\n1", await Ssh(node, "/usr/sbin/sysctl -n net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables net.ipv4.ip_forward"));
-            Assert.Equal(node, await Ssh(node, "hostname"));
-        }
-
-        // Converged: a second run changes nothing and does not reboot.
-        var (second, _) = Run(nodes, [InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [], SkipTimeSyncWait = true })]);
-        AssertAll(second, nodes, 1, StepStatus.Unchanged);
-
-        // Install-PiContainerRuntime and Install-PiKubernetes (from the lab's signed repository).
-        NodeStep[] packageSteps = [new ContainerRuntimeStep(), new KubernetesPackagesStep()];
-        var (packages, _) = Run(nodes, packageSteps);
-        Assert.True(packages.Failures.Count == 0, Describe(packages));
-        Assert.All(packages.Results, r => Assert.Equal(StepStatus.Changed, r.Status));
-        foreach (var node in nodes)
-        {
-            var config = await LabRuns.RootAsync(lab, node.Name, "cat /etc/containerd/config.toml");
-            Assert.Equal((true, "registry.k8s.io/pause:3.10.1", false), ContainerdConfig.Read(config));
-            Assert.Contains("ok", await LabRuns.RootAsync(lab, node.Name, "ctr plugins ls | awk '$2 == \"cri\" { print $NF }'"));
-            await LabRuns.RootAsync(lab, node.Name, "crictl info >/dev/null"); // through /etc/crictl.yaml
-            Assert.Equal("kubeadm\nkubectl\nkubelet", (await LabRuns.RootAsync(lab, node.Name, "apt-mark showhold")).Trim());
-            // A minor channel takes its newest patch: the lab repository's newest 1.34 is 1.34.2.
-            Assert.Equal("1.34.2-1.1", (await LabRuns.RootAsync(lab, node.Name, "dpkg-query -W -f='${Version}' kubeadm")).Trim());
-            Assert.Equal("enabled", (await LabRuns.RootAsync(lab, node.Name, "systemctl is-enabled kubelet")).Trim());
-            var sources = await LabRuns.RootAsync(lab, node.Name, "cat /etc/apt/sources.list.d/kubernetes.list");
-            Assert.Contains("deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] http://10.0.2.2:", sources);
-            Assert.DoesNotContain("trusted", sources);
-        }
-        var (packagesAgain, _) = Run(nodes, packageSteps);
-        Assert.True(packagesAgain.Failures.Count == 0, Describe(packagesAgain));
-        Assert.Equal(6, packagesAgain.Results.Count());
-        Assert.All(packagesAgain.Results, r => Assert.Equal(StepStatus.Unchanged, r.Status));
-
-        // The stand-in kubeadm's real preflight checks pass.
-        foreach (var node in nodes)
-        {
-            var preflight = await lab.SshAsync(node.Name, "sudo kubeadm init phase preflight 2>&1");
-            Assert.True(preflight.Exit == 0, $"{node.Name}: kubeadm init phase preflight failed:\n{preflight.Out}{preflight.Err}");
         }
     }
 

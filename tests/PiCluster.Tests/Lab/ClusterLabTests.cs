@@ -1,0 +1,211 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Threading.Tasks;
+using PiCluster.Engine;
+using PiCluster.Steps.Kubernetes;
+using PiCluster.Steps.NodePrep;
+using PiCluster.Steps.Runtime;
+using Xunit;
+using Xunit.Abstractions;
+using static PiCluster.Tests.Lab.LabRuns;
+
+namespace PiCluster.Tests.Lab;
+
+/// <summary>
+/// Three fresh Pi nodes made into a cluster the way an admin does it, checked at every stage: the runtime and the
+/// Kubernetes packages (issue 5), the stand-in kubeadm refusing the unprepared nodes (issue 2), Initialize-PiNode with
+/// its reboot (issue 4), second runs that change nothing, kubeadm's preflight passing, then a real init and a worker
+/// joining over the lab LAN while bad joins fail (issue 2). One test because every install and reboot takes minutes
+/// under emulation: the stages share the nodes instead of preparing new ones each.
+/// </summary>
+[Trait("Category", "Lab")]
+[Collection(LabCollection.Name)]
+public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
+{
+    private static readonly string[] LabNtp = ["10.0.2.2"];
+    private const string Admin = "sudo kubectl --kubeconfig /etc/kubernetes/admin.conf";
+
+    private async Task<string> Ssh(string node, string command)
+    {
+        var r = await lab.SshAsync(node, command);
+        Assert.True(r.Exit == 0, $"{node}: `{command}` failed (exit {r.Exit}): {r.Out}{r.Err}");
+        return r.Out.Trim();
+    }
+
+    /// <summary>Several commands as root in one SSH round trip; one trimmed output per command.</summary>
+    private async Task<string[]> RootEach(string node, params string[] commands)
+    {
+        const string Marker = "@@pilab-next@@";
+        var outputs = await RootAsync(lab, node, string.Join($"; echo {Marker}; ", commands) + $"; echo {Marker}");
+        return outputs.Split(Marker + "\n").Take(commands.Length).Select(o => o.Trim()).ToArray();
+    }
+
+    private static string InitConfig(string address) => $"""
+        apiVersion: kubeadm.k8s.io/v1beta4
+        kind: InitConfiguration
+        localAPIEndpoint:
+          advertiseAddress: {address}
+        nodeRegistration:
+          name: node1
+          criSocket: unix:///run/containerd/containerd.sock
+          kubeletExtraArgs:
+          - name: node-ip
+            value: {address}
+        ---
+        apiVersion: kubeadm.k8s.io/v1beta4
+        kind: ClusterConfiguration
+        kubernetesVersion: v1.34.2
+        networking:
+          podSubnet: 10.244.0.0/16
+        """;
+
+    private async Task<(int Exit, string Out, string Err)> InitAsync()
+    {
+        await Ssh("node1", $"cat > /tmp/kubeadm.yaml <<'EOF'\n{InitConfig(lab.LanAddress("node1"))}\nEOF");
+        return await lab.SshAsync("node1", "sudo kubeadm init --config /tmp/kubeadm.yaml");
+    }
+
+    [Fact]
+    public async Task Three_fresh_pi_nodes_get_packages_and_preparation_once_then_kubeadm_inits_and_a_worker_joins_over_the_lan()
+    {
+        await lab.ResetAsync(LabFixture.PiNodes);
+        var nodes = Nodes(lab, LabFixture.PiNodes);
+
+        // Install-PiContainerRuntime and Install-PiKubernetes on fresh nodes, from the lab's signed repository.
+        NodeStep[] packageSteps = [new ContainerRuntimeStep(), new KubernetesPackagesStep()];
+        var (packages, _) = Run(nodes, packageSteps);
+        Assert.True(packages.Failures.Count == 0, Describe(packages));
+        Assert.Equal(6, packages.Results.Count());
+        Assert.All(packages.Results, r => Assert.Equal(StepStatus.Changed, r.Status));
+        foreach (var node in nodes)
+        {
+            var facts = await RootEach(node.Name, "cat /etc/containerd/config.toml", "ctr plugins ls | awk '$2 == \"cri\" { print $NF }'",
+                "crictl info >/dev/null && echo answers", "apt-mark showhold", "dpkg-query -W -f='${Version}' kubeadm",
+                "systemctl is-enabled kubelet", "cat /etc/apt/sources.list.d/kubernetes.list");
+            Assert.Equal((true, "registry.k8s.io/pause:3.10.1", false), ContainerdConfig.Read(facts[0]));
+            Assert.Equal("ok", facts[1]);
+            Assert.Equal("answers", facts[2]); // through /etc/crictl.yaml
+            Assert.Equal("kubeadm\nkubectl\nkubelet", facts[3]);
+            Assert.Equal("1.34.2-1.1", facts[4]); // a minor channel takes its newest patch: the lab repository's newest 1.34
+            Assert.Equal("enabled", facts[5]);
+            Assert.Contains("deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] http://10.0.2.2:", facts[6]);
+            Assert.DoesNotContain("trusted", facts[6]);
+        }
+
+        // The stand-in kubeadm refuses the unprepared node, naming kubeadm's checks.
+        Assert.Equal("v1.34.2", await Ssh("node1", "kubeadm version -o short"));
+        var refused = await InitAsync();
+        output.WriteLine(refused.Err);
+        Assert.NotEqual(0, refused.Exit);
+        Assert.Contains("[ERROR Swap]: running with swap on is not supported. Please disable swap", refused.Err);
+        Assert.Contains("[ERROR FileContent--proc-sys-net-bridge-bridge-nf-call-iptables]: /proc/sys/net/bridge/bridge-nf-call-iptables does not exist", refused.Err);
+        Assert.Contains("[ERROR FileContent--proc-sys-net-ipv4-ip_forward]", refused.Err);
+        Assert.Contains("[ERROR SystemVerification]: missing required cgroups: memory", refused.Err); // as Raspberry Pi OS boots
+        Assert.NotEqual(0, (await lab.SshAsync("node1", "sudo test -e /etc/kubernetes/admin.conf")).Exit);
+
+        // Initialize-PiNode: every part, one reboot, one connection per node.
+        var bootIds = await Task.WhenAll(nodes.Select(n => Ssh(n.Name, "cat /proc/sys/kernel/random/boot_id")));
+        var (prepared, connector) = Run(nodes, [InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [] })]);
+        Assert.True(prepared.Failures.Count == 0, Describe(prepared));
+        Assert.All(prepared.Results, r => Assert.Equal(StepStatus.Changed, r.Status));
+        Assert.All(nodes, n => Assert.Equal(1, connector.Opens[n.Name]));
+        Assert.All(prepared.Results, r => Assert.Contains("Restart: rebooted and verified", (IEnumerable<string>)r.Data!));
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var node = nodes[i].Name;
+            var facts = await RootEach(node, "cat /proc/sys/kernel/random/boot_id", "cat /proc/cmdline", "tail -n +2 /proc/swaps | wc -l",
+                "cat /sys/fs/cgroup/cgroup.controllers", "lsmod | grep -cE '^(overlay|br_netfilter) '",
+                "sysctl -n net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables net.ipv4.ip_forward", "hostname");
+            Assert.NotEqual(bootIds[i], facts[0]);
+            Assert.Contains("cgroup_enable=cpuset cgroup_enable=memory cgroup_memory=1", facts[1]);
+            Assert.Equal("0", facts[2]);
+            Assert.Contains("memory", facts[3].Split(' '));
+            Assert.Equal("2", facts[4]);
+            Assert.Equal("1\n1\n1", facts[5]);
+            Assert.Equal(node, facts[6]);
+        }
+
+        // Converged: second runs change nothing (and do not reboot).
+        var (again, _) = Run(nodes, [InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [], SkipTimeSyncWait = true }), .. packageSteps]);
+        Assert.True(again.Failures.Count == 0, Describe(again));
+        Assert.Equal(9, again.Results.Count());
+        Assert.All(again.Results, r => Assert.Equal(StepStatus.Unchanged, r.Status));
+
+        // The stand-in kubeadm's real preflight checks pass on every node.
+        foreach (var node in nodes)
+        {
+            var preflight = await lab.SshAsync(node.Name, "sudo kubeadm init phase preflight 2>&1");
+            Assert.True(preflight.Exit == 0, $"{node.Name}: kubeadm init phase preflight failed:\n{preflight.Out}{preflight.Err}");
+        }
+
+        // kubeadm init with a v1beta4 config: a join command, admin.conf 0600, the CA hash computed the documented way.
+        var init = await InitAsync(); // its output holds a join token: not written to the test log
+        Assert.True(init.Exit == 0, init.Err);
+        Assert.Matches(new Regex($@"kubeadm join {Regex.Escape(lab.LanAddress("node1"))}:6443 --token [a-z0-9]{{6}}\.[a-z0-9]{{16}} \\\s+--discovery-token-ca-cert-hash sha256:[0-9a-f]{{64}}"), init.Out);
+        Assert.Equal("600", await Ssh("node1", "sudo stat -c %a /etc/kubernetes/admin.conf"));
+        var documented = await Ssh("node1", "sudo openssl x509 -pubkey -in /etc/kubernetes/pki/ca.crt | openssl rsa -pubin -outform der 2>/dev/null | openssl dgst -sha256 -hex | sed 's/^.* //'");
+        Assert.Contains("sha256:" + documented, init.Out);
+
+        // A worker joins over the lab LAN; a wrong token, a wrong CA hash and an unreachable endpoint fail.
+        var join = await Ssh("node1", "sudo kubeadm token create --print-join-command --ttl 1h");
+        var m = Regex.Match(join, @"^kubeadm join (\S+) --token (\S+) --discovery-token-ca-cert-hash (\S+)");
+        Assert.True(m.Success, "no join command printed");
+        string endpoint = m.Groups[1].Value, token = m.Groups[2].Value, hash = m.Groups[3].Value;
+        Assert.Equal($"{lab.LanAddress("node1")}:6443", endpoint);
+
+        var wrongToken = await lab.SshAsync("node2", $"sudo kubeadm join {endpoint} --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash {hash} --node-name node2");
+        output.WriteLine(wrongToken.Err);
+        Assert.NotEqual(0, wrongToken.Exit);
+        Assert.Contains("could not find a JWS signature in the cluster-info ConfigMap for token ID \"abcdef\"", wrongToken.Err);
+
+        var wrongHash = await lab.SshAsync("node2", $"sudo kubeadm join {endpoint} --token {token} --discovery-token-ca-cert-hash sha256:{new string('0', 64)} --node-name node2");
+        Assert.NotEqual(0, wrongHash.Exit);
+        Assert.Contains("none of the public keys", wrongHash.Err);
+
+        // node3's LAN address: a real host on the LAN with nothing listening on 6443.
+        var unreachable = await lab.SshAsync("node2", $"sudo kubeadm join {lab.LanAddress("node3")}:6443 --token {token} --discovery-token-ca-cert-hash {hash} --node-name node2");
+        output.WriteLine(unreachable.Err);
+        Assert.NotEqual(0, unreachable.Exit);
+        Assert.Contains("couldn't validate the identity of the API Server", unreachable.Err);
+        Assert.NotEqual(0, (await lab.SshAsync("node2", "sudo test -e /etc/kubernetes/kubelet.conf")).Exit);
+
+        var ok = await lab.SshAsync("node2", $"sudo kubeadm join {endpoint} --token {token} --discovery-token-ca-cert-hash {hash} --node-name node2");
+        output.WriteLine(ok.Out + ok.Err);
+        Assert.True(ok.Exit == 0, ok.Out + ok.Err);
+        Assert.Contains("This node has joined the cluster", ok.Out);
+        using (var joined = JsonDocument.Parse(await Ssh("node1", $"{Admin} get nodes -o json")))
+            Assert.Equal(["node1", "node2"], joined.RootElement.GetProperty("items").EnumerateArray().Select(n => n.GetProperty("metadata").GetProperty("name").GetString()));
+
+        // A CNI manifest from the lab repository turns both nodes Ready and starts its pods on each.
+        Assert.Contains("daemonset.apps/kube-flannel-ds created", await Ssh("node1", $"{Admin} apply -f http://10.0.2.2:{lab.RepoPort}/manifests/kube-flannel.yml"));
+        var table = await Ssh("node1", $"{Admin} get nodes");
+        output.WriteLine(table);
+        Assert.Matches(new Regex(@"node1\s+Ready\s+control-plane"), table);
+        Assert.Matches(new Regex(@"node2\s+Ready\s+<none>"), table);
+
+        // kubeadm reset undoes the worker.
+        await Ssh("node2", "sudo kubeadm reset -f");
+        Assert.NotEqual(0, (await lab.SshAsync("node2", "sudo test -e /etc/kubernetes/kubelet.conf")).Exit);
+
+        // Install-PiContainerRuntime repairs what a Docker package leaves (the CRI plugin disabled), keeping the user's section.
+        await RootAsync(lab, "node3", "printf '%s\\n' 'disabled_plugins = [\"cri\"]' '' " +
+            "'[plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"docker.io\"]' '  endpoint = [\"https://mirror.lab.invalid\"]' " +
+            "> /etc/containerd/config.toml && systemctl restart containerd");
+        Assert.NotEqual("ok", (await RootEach("node3", "ctr plugins ls | awk '$2 == \"cri\" { print $NF }'"))[0]);
+        var node3 = nodes.Where(n => n.Name == "node3").ToList();
+        var repair = RunSteps(node3, new ContainerRuntimeStep());
+        Assert.True(repair.Failures.Count == 0, Describe(repair));
+        var repaired = Assert.Single(repair.Results);
+        Assert.Equal(StepStatus.Changed, repaired.Status);
+        Assert.Contains(repaired.Changes, c => c.Description.Contains("enable the CRI plugin"));
+        var after = await RootEach("node3", "cat /etc/containerd/config.toml", "ctr plugins ls | awk '$2 == \"cri\" { print $NF }'", "ls /etc/containerd/config.toml.picluster-*.bak");
+        Assert.Contains("endpoint = [\"https://mirror.lab.invalid\"]", after[0]);
+        Assert.Equal((true, "registry.k8s.io/pause:3.10.1", false), ContainerdConfig.Read(after[0]));
+        Assert.Equal("ok", after[1]);
+        Assert.NotEmpty(after[2]);
+        Assert.Equal(StepStatus.Unchanged, Assert.Single(RunSteps(node3, new ContainerRuntimeStep()).Results).Status);
+    }
+}
