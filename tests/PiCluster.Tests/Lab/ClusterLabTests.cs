@@ -25,15 +25,7 @@ namespace PiCluster.Tests.Lab;
 [Collection(LabCollection.Name)]
 public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
 {
-    private static readonly string[] LabNtp = ["10.0.2.2"];
     private const string Admin = "sudo kubectl --kubeconfig /etc/kubernetes/admin.conf";
-
-    private async Task<string> Ssh(string node, string command)
-    {
-        var r = await lab.SshAsync(node, command);
-        Assert.True(r.Exit == 0, $"{node}: `{command}` failed (exit {r.Exit}): {r.Out}{r.Err}");
-        return r.Out.Trim();
-    }
 
     /// <summary>Several commands as root in one SSH round trip; one trimmed output per command.</summary>
     private async Task<string[]> RootEach(string node, params string[] commands)
@@ -64,7 +56,7 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
 
     private async Task<(int Exit, string Out, string Err)> InitAsync()
     {
-        await Ssh("node1", $"cat > /tmp/kubeadm.yaml <<'EOF'\n{InitConfig(lab.LanAddress("node1"))}\nEOF");
+        await lab.SshOkAsync("node1", $"cat > /tmp/kubeadm.yaml <<'EOF'\n{InitConfig(lab.LanAddress("node1"))}\nEOF");
         return await lab.SshAsync("node1", "sudo kubeadm init --config /tmp/kubeadm.yaml");
     }
 
@@ -96,7 +88,7 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
         }
 
         // The stand-in kubeadm refuses the unprepared node, naming kubeadm's checks.
-        Assert.Equal("v1.34.2", await Ssh("node1", "kubeadm version -o short"));
+        Assert.Equal("v1.34.2", await lab.SshOkAsync("node1", "kubeadm version -o short"));
         var refused = await InitAsync();
         output.WriteLine(refused.Err);
         Assert.NotEqual(0, refused.Exit);
@@ -107,7 +99,7 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
         Assert.NotEqual(0, (await lab.SshAsync("node1", "sudo test -e /etc/kubernetes/admin.conf")).Exit);
 
         // Initialize-PiNode: every part, one reboot, one connection per node.
-        var bootIds = await Task.WhenAll(nodes.Select(n => Ssh(n.Name, "cat /proc/sys/kernel/random/boot_id")));
+        var bootIds = await Task.WhenAll(nodes.Select(n => lab.SshOkAsync(n.Name, "cat /proc/sys/kernel/random/boot_id")));
         var (prepared, connector) = Run(nodes, [InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [] })]);
         Assert.True(prepared.Failures.Count == 0, Describe(prepared));
         Assert.All(prepared.Results, r => Assert.Equal(StepStatus.Changed, r.Status));
@@ -145,12 +137,12 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
         var init = await InitAsync(); // its output holds a join token: not written to the test log
         Assert.True(init.Exit == 0, init.Err);
         Assert.Matches(new Regex($@"kubeadm join {Regex.Escape(lab.LanAddress("node1"))}:6443 --token [a-z0-9]{{6}}\.[a-z0-9]{{16}} \\\s+--discovery-token-ca-cert-hash sha256:[0-9a-f]{{64}}"), init.Out);
-        Assert.Equal("600", await Ssh("node1", "sudo stat -c %a /etc/kubernetes/admin.conf"));
-        var documented = await Ssh("node1", "sudo openssl x509 -pubkey -in /etc/kubernetes/pki/ca.crt | openssl rsa -pubin -outform der 2>/dev/null | openssl dgst -sha256 -hex | sed 's/^.* //'");
+        Assert.Equal("600", await lab.SshOkAsync("node1", "sudo stat -c %a /etc/kubernetes/admin.conf"));
+        var documented = await lab.SshOkAsync("node1", "sudo openssl x509 -pubkey -in /etc/kubernetes/pki/ca.crt | openssl rsa -pubin -outform der 2>/dev/null | openssl dgst -sha256 -hex | sed 's/^.* //'");
         Assert.Contains("sha256:" + documented, init.Out);
 
         // A worker joins over the lab LAN; a wrong token, a wrong CA hash and an unreachable endpoint fail.
-        var join = await Ssh("node1", "sudo kubeadm token create --print-join-command --ttl 1h");
+        var join = await lab.SshOkAsync("node1", "sudo kubeadm token create --print-join-command --ttl 1h");
         var m = Regex.Match(join, @"^kubeadm join (\S+) --token (\S+) --discovery-token-ca-cert-hash (\S+)");
         Assert.True(m.Success, "no join command printed");
         string endpoint = m.Groups[1].Value, token = m.Groups[2].Value, hash = m.Groups[3].Value;
@@ -176,18 +168,18 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
         output.WriteLine(ok.Out + ok.Err);
         Assert.True(ok.Exit == 0, ok.Out + ok.Err);
         Assert.Contains("This node has joined the cluster", ok.Out);
-        using (var joined = JsonDocument.Parse(await Ssh("node1", $"{Admin} get nodes -o json")))
+        using (var joined = JsonDocument.Parse(await lab.SshOkAsync("node1", $"{Admin} get nodes -o json")))
             Assert.Equal(["node1", "node2"], joined.RootElement.GetProperty("items").EnumerateArray().Select(n => n.GetProperty("metadata").GetProperty("name").GetString()));
 
         // A CNI manifest from the lab repository turns both nodes Ready and starts its pods on each.
-        Assert.Contains("daemonset.apps/kube-flannel-ds created", await Ssh("node1", $"{Admin} apply -f http://10.0.2.2:{lab.RepoPort}/manifests/kube-flannel.yml"));
-        var table = await Ssh("node1", $"{Admin} get nodes");
+        Assert.Contains("daemonset.apps/kube-flannel-ds created", await lab.SshOkAsync("node1", $"{Admin} apply -f http://10.0.2.2:{lab.RepoPort}/manifests/kube-flannel.yml"));
+        var table = await lab.SshOkAsync("node1", $"{Admin} get nodes");
         output.WriteLine(table);
         Assert.Matches(new Regex(@"node1\s+Ready\s+control-plane"), table);
         Assert.Matches(new Regex(@"node2\s+Ready\s+<none>"), table);
 
         // kubeadm reset undoes the worker.
-        await Ssh("node2", "sudo kubeadm reset -f");
+        await lab.SshOkAsync("node2", "sudo kubeadm reset -f");
         Assert.NotEqual(0, (await lab.SshAsync("node2", "sudo test -e /etc/kubernetes/kubelet.conf")).Exit);
 
         // Install-PiContainerRuntime repairs what a Docker package leaves (the CRI plugin disabled), keeping the user's section.

@@ -88,6 +88,14 @@ public sealed class LabFixture : IAsyncLifetime
     /// <summary>Runs a shell command on a node as pi over SSH (through the lab's own known_hosts).</summary>
     public Task<(int Exit, string Out, string Err)> SshAsync(string node, string command) => LabAsync("ssh", node, command);
 
+    /// <summary>Runs a shell command on a node as pi; returns its trimmed output and fails the test when it exits non-zero.</summary>
+    public async Task<string> SshOkAsync(string node, string command)
+    {
+        var r = await SshAsync(node, command);
+        Assert.True(r.Exit == 0, $"{node}: `{command}` failed (exit {r.Exit}): {r.Out}{r.Err}");
+        return r.Out.Trim();
+    }
+
     /// <summary>Returns nodes to their post-first-boot snapshot; throws when that fails.</summary>
     public async Task ResetAsync(params string[] nodes)
     {

@@ -56,6 +56,9 @@ public sealed class CountingConnector : INodeConnector
 /// <summary>Runs steps on lab nodes the way the cmdlets do (ClusterRunner, real OpenSSH), and commands as root.</summary>
 public static class LabRuns
 {
+    /// <summary>The lab's SNTP server as the nodes reach it (public servers are neither reachable nor allowed).</summary>
+    public static readonly string[] LabNtp = ["10.0.2.2"];
+
     public static IReadOnlyList<PiNode> Nodes(LabFixture lab, params string[] names) =>
         ClusterNodes.ToPiNodes(ClusterFileLoader.Load(lab.ClusterFilePath)).Where(n => names.Contains(n.Name)).ToList();
 

@@ -11,32 +11,25 @@ namespace PiCluster.Tests.Lab;
 [Collection(LabCollection.Name)]
 public sealed class LabTests(LabFixture lab, ITestOutputHelper output)
 {
-    private async Task<string> Ssh(string node, string command)
-    {
-        var r = await lab.SshAsync(node, command);
-        Assert.True(r.Exit == 0, $"{node}: `{command}` failed (exit {r.Exit}): {r.Out}{r.Err}");
-        return r.Out.Trim();
-    }
-
     [Fact]
     public async Task Three_pi_nodes_look_like_raspberry_pi_os_and_reach_each_other_on_the_lab_lan()
     {
         await lab.ResetAsync(LabFixture.PiNodes);
         foreach (var node in LabFixture.PiNodes)
         {
-            Assert.Equal("raspberrypi", await Ssh(node, "hostname"));
-            var facts = await Ssh(node, "test -s /etc/rpi-issue && findmnt -no FSTYPE /boot/firmware && test -s /boot/firmware/cmdline.txt && " +
+            Assert.Equal("raspberrypi", await lab.SshOkAsync(node, "hostname"));
+            var facts = await lab.SshOkAsync(node, "test -s /etc/rpi-issue && findmnt -no FSTYPE /boot/firmware && test -s /boot/firmware/cmdline.txt && " +
                                         "test -s /boot/firmware/config.txt && sudo -n true && echo ok && grep -c . /proc/swaps && nmcli -g GENERAL.STATE device show eth0");
             Assert.Equal(["vfat", "ok", "2", "100 (connected)"], facts.Split('\n'));
         }
         // Three clones, three machine-ids.
-        var ids = await Task.WhenAll(Array.ConvertAll(LabFixture.PiNodes, n => Ssh(n, "cat /etc/machine-id")));
+        var ids = await Task.WhenAll(Array.ConvertAll(LabFixture.PiNodes, n => lab.SshOkAsync(n, "cat /etc/machine-id")));
         Assert.Equal(3, new System.Collections.Generic.HashSet<string>(ids).Count);
         // node1 reaches node2 and node3 on the LAN (ICMP and TCP to their sshd).
         foreach (var peer in new[] { "node2", "node3" })
         {
             var ip = lab.LanAddress(peer);
-            await Ssh("node1", $"ping -c 1 -W 5 {ip} >/dev/null && timeout 10 bash -c '</dev/tcp/{ip}/22'");
+            await lab.SshOkAsync("node1", $"ping -c 1 -W 5 {ip} >/dev/null && timeout 10 bash -c '</dev/tcp/{ip}/22'");
         }
     }
 
@@ -44,20 +37,20 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output)
     public async Task A_flag_added_to_cmdline_txt_shows_in_proc_cmdline_after_a_reboot()
     {
         await lab.ResetAsync("node2");
-        await Ssh("node2", "f=/boot/firmware/cmdline.txt; sudo cp $f $f.bak && sed '1s/$/ pilab.test=flag1/' $f | sudo tee $f.new >/dev/null && sudo mv $f.new $f");
-        Assert.DoesNotContain("pilab.test=flag1", await Ssh("node2", "cat /proc/cmdline"));
+        await lab.SshOkAsync("node2", "f=/boot/firmware/cmdline.txt; sudo cp $f $f.bak && sed '1s/$/ pilab.test=flag1/' $f | sudo tee $f.new >/dev/null && sudo mv $f.new $f");
+        Assert.DoesNotContain("pilab.test=flag1", await lab.SshOkAsync("node2", "cat /proc/cmdline"));
 
         var reboot = await lab.LabAsync("reboot", "node2");
         Assert.True(reboot.Exit == 0, reboot.Err);
         Assert.Contains("pilab timing reboot", reboot.Out);
-        Assert.Contains("pilab.test=flag1", await Ssh("node2", "cat /proc/cmdline"));
+        Assert.Contains("pilab.test=flag1", await lab.SshOkAsync("node2", "cat /proc/cmdline"));
     }
 
     [Fact]
     public async Task A_broken_cmdline_txt_is_reported_as_a_failed_boot_within_a_bounded_time()
     {
         await lab.ResetAsync("node3");
-        await Ssh("node3", "echo 'console=ttyS0,115200 root=LABEL=no-such-root rootfstype=ext4 rootwait net.ifnames=0' | sudo tee /boot/firmware/cmdline.txt");
+        await lab.SshOkAsync("node3", "echo 'console=ttyS0,115200 root=LABEL=no-such-root rootfstype=ext4 rootwait net.ifnames=0' | sudo tee /boot/firmware/cmdline.txt");
 
         const int timeoutSeconds = 600;
         var watch = Stopwatch.StartNew();
@@ -71,26 +64,26 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output)
 
         // The snapshot brings the node back for the other tests.
         await lab.ResetAsync("node3");
-        Assert.Equal("raspberrypi", await Ssh("node3", "hostname"));
+        Assert.Equal("raspberrypi", await lab.SshOkAsync("node3", "hostname"));
     }
 
     [Fact]
     public async Task Grub_node_takes_flags_from_etc_default_grub_after_update_grub_and_a_reboot_and_can_boot_without_the_memory_controller()
     {
         await lab.ResetAsync(LabFixture.GrubNode);
-        var facts = await Ssh(LabFixture.GrubNode, "grep -c swapfile /etc/fstab; grep -c . /proc/swaps; grep ^nameserver /etc/resolv.conf; test -e /etc/rpi-issue || echo no-rpi-issue");
+        var facts = await lab.SshOkAsync(LabFixture.GrubNode, "grep -c swapfile /etc/fstab; grep -c . /proc/swaps; grep ^nameserver /etc/resolv.conf; test -e /etc/rpi-issue || echo no-rpi-issue");
         Assert.Equal(["1", "2", "nameserver 127.0.0.53", "no-rpi-issue"], facts.Split('\n'));
-        Assert.Contains("memory", (await Ssh(LabFixture.GrubNode, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' ')); // on by default there
+        Assert.Contains("memory", (await lab.SshOkAsync(LabFixture.GrubNode, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' ')); // on by default there
 
-        await Ssh(LabFixture.GrubNode, "sudo sed -i 's/^GRUB_CMDLINE_LINUX=\"/&pilab.test=grubflag /' /etc/default/grub && sudo update-grub");
+        await lab.SshOkAsync(LabFixture.GrubNode, "sudo sed -i 's/^GRUB_CMDLINE_LINUX=\"/&pilab.test=grubflag /' /etc/default/grub && sudo update-grub");
         // The lab's no-memory-cgroup option: cgroup_disable=memory in /etc/default/grub, update-grub, one reboot for both.
         var reboot = await lab.LabAsync("no-memory-cgroup", LabFixture.GrubNode);
         Assert.True(reboot.Exit == 0, reboot.Err);
         Assert.Contains("pilab timing reboot", reboot.Out);
-        var cmdline = (await Ssh(LabFixture.GrubNode, "cat /proc/cmdline")).Split(' ');
+        var cmdline = (await lab.SshOkAsync(LabFixture.GrubNode, "cat /proc/cmdline")).Split(' ');
         Assert.Contains("pilab.test=grubflag", cmdline);
         Assert.Contains("cgroup_disable=memory", cmdline);
-        Assert.DoesNotContain("memory", (await Ssh(LabFixture.GrubNode, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
+        Assert.DoesNotContain("memory", (await lab.SshOkAsync(LabFixture.GrubNode, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
     }
 
     [Fact]
@@ -102,15 +95,15 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output)
             if (line.StartsWith("pilab timing", StringComparison.Ordinal))
                 output.WriteLine(line);
 
-        await Ssh("node1", "sudo touch /root/dirty");
+        await lab.SshOkAsync("node1", "sudo touch /root/dirty");
         var watch = Stopwatch.StartNew();
         await lab.ResetAsync("node1");
         watch.Stop();
         output.WriteLine($"lab reset node1: {watch.Elapsed.TotalSeconds:F1} s");
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"reset took {watch.Elapsed}");
-        Assert.Equal("clean", await Ssh("node1", "sudo test -e /root/dirty && echo dirty || echo clean"));
+        Assert.Equal("clean", await lab.SshOkAsync("node1", "sudo test -e /root/dirty && echo dirty || echo clean"));
         // The restored clock was set from the host's.
-        var skew = Math.Abs(long.Parse(await Ssh("node1", "date +%s")) - DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        var skew = Math.Abs(long.Parse(await lab.SshOkAsync("node1", "date +%s")) - DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         Assert.True(skew < 30, $"clock off by {skew} s");
     }
 
@@ -118,24 +111,24 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output)
     public async Task Pi_nodes_have_no_memory_controller_until_cmdline_txt_enables_it_and_node_options_low_memory_and_sudo_password()
     {
         await lab.ResetAsync(LabFixture.LowMemoryNode);
-        var memKb = long.Parse(await Ssh(LabFixture.LowMemoryNode, "awk '/MemTotal/ {print $2}' /proc/meminfo"));
+        var memKb = long.Parse(await lab.SshOkAsync(LabFixture.LowMemoryNode, "awk '/MemTotal/ {print $2}' /proc/meminfo"));
         Assert.InRange(memKb, 512 * 1024, 1024 * 1024);
 
         // As on Raspberry Pi OS: the firmware's cgroup_disable=memory comes first, cmdline.txt's cgroup_enable=memory undoes it.
-        Assert.StartsWith("cgroup_disable=memory ", await Ssh(LabFixture.LowMemoryNode, "cat /proc/cmdline"));
-        Assert.DoesNotContain("memory", (await Ssh(LabFixture.LowMemoryNode, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
-        await Ssh(LabFixture.LowMemoryNode, "f=/boot/firmware/cmdline.txt; sed '1s/$/ cgroup_enable=memory/' $f | sudo tee $f.new >/dev/null && sudo mv $f.new $f");
+        Assert.StartsWith("cgroup_disable=memory ", await lab.SshOkAsync(LabFixture.LowMemoryNode, "cat /proc/cmdline"));
+        Assert.DoesNotContain("memory", (await lab.SshOkAsync(LabFixture.LowMemoryNode, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
+        await lab.SshOkAsync(LabFixture.LowMemoryNode, "f=/boot/firmware/cmdline.txt; sed '1s/$/ cgroup_enable=memory/' $f | sudo tee $f.new >/dev/null && sudo mv $f.new $f");
         var reboot = await lab.LabAsync("reboot", LabFixture.LowMemoryNode);
         Assert.True(reboot.Exit == 0, reboot.Err);
-        Assert.DoesNotContain("cgroup_disable=memory", await Ssh(LabFixture.LowMemoryNode, "cat /proc/cmdline"));
-        Assert.Contains("memory", (await Ssh(LabFixture.LowMemoryNode, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
+        Assert.DoesNotContain("cgroup_disable=memory", await lab.SshOkAsync(LabFixture.LowMemoryNode, "cat /proc/cmdline"));
+        Assert.Contains("memory", (await lab.SshOkAsync(LabFixture.LowMemoryNode, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
 
         var pw = await lab.LabAsync("sudo-password", LabFixture.LowMemoryNode, "lab-test-pw");
         Assert.True(pw.Exit == 0, pw.Err);
         try
         {
             Assert.NotEqual(0, (await lab.SshAsync(LabFixture.LowMemoryNode, "sudo -n true")).Exit);
-            Assert.Equal("ok", await Ssh(LabFixture.LowMemoryNode, "echo lab-test-pw | sudo -S -p '' true && echo ok"));
+            Assert.Equal("ok", await lab.SshOkAsync(LabFixture.LowMemoryNode, "echo lab-test-pw | sudo -S -p '' true && echo ok"));
         }
         finally { await lab.ResetAsync(LabFixture.LowMemoryNode); }
     }
@@ -147,7 +140,7 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output)
         Assert.Equal(0, (await lab.LabAsync("stop", "node3")).Exit);
         Assert.NotEqual(0, (await lab.SshAsync("node3", "true")).Exit);
         await lab.ResetAsync("node3"); // powers it on again from the snapshot
-        Assert.Equal("raspberrypi", await Ssh("node3", "hostname"));
+        Assert.Equal("raspberrypi", await lab.SshOkAsync("node3", "hostname"));
 
         Assert.Equal(0, (await lab.LabAsync("rekey", "node3")).Exit);
         var strict = await RunSsh("-F", lab.SshConfigPath, "-o", "BatchMode=yes", "node3", "true");

@@ -22,14 +22,6 @@ namespace PiCluster.Tests.Lab;
 public sealed class NodePrepLabTests(LabFixture lab)
 {
     // The lab serves NTP on the host's loopback, which the nodes reach as 10.0.2.2.
-    private static readonly string[] LabNtp = { "10.0.2.2" };
-
-    private async Task<string> Ssh(string node, string command)
-    {
-        var r = await lab.SshAsync(node, command);
-        Assert.True(r.Exit == 0, $"{node}: `{command}` failed (exit {r.Exit}): {r.Out}{r.Err}");
-        return r.Out.Trim();
-    }
 
     // Right after a reboot the clock may not be synchronised yet: convergence checks then do not wait for it.
     private static NodeStep[] EveryStep(bool skipTimeSyncWait = false) =>
@@ -56,7 +48,7 @@ public sealed class NodePrepLabTests(LabFixture lab)
         await lab.ResetAsync("node1", LabFixture.GrubNode);
         var nodes = Nodes(lab, "node1", LabFixture.GrubNode);
         // A fresh Pi node boots as Raspberry Pi OS does: no memory controller until the flags are on the command line.
-        Assert.DoesNotContain("memory", (await Ssh("node1", "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
+        Assert.DoesNotContain("memory", (await lab.SshOkAsync("node1", "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
 
         var (first, firstConnector) = Run(nodes, EveryStep());
         AssertAll(first, nodes, 5, StepStatus.Changed);
@@ -70,27 +62,27 @@ public sealed class NodePrepLabTests(LabFixture lab)
         Assert.All(nodes, n => Assert.Equal(1, secondConnector.Opens[n.Name]));
 
         // The state is real: names, hosts, swap, modules, sysctls, clock, and a byte-exact backup of the boot file.
-        Assert.Equal("node1", await Ssh("node1", "hostname"));
-        Assert.Equal(LabFixture.GrubNode, await Ssh(LabFixture.GrubNode, "hostname"));
+        Assert.Equal("node1", await lab.SshOkAsync("node1", "hostname"));
+        Assert.Equal(LabFixture.GrubNode, await lab.SshOkAsync(LabFixture.GrubNode, "hostname"));
         foreach (var node in nodes)
         {
-            var state = await Ssh(node.Name, "tail -n +2 /proc/swaps | wc -l; lsmod | grep -cE '^(overlay|br_netfilter) '; " +
+            var state = await lab.SshOkAsync(node.Name, "tail -n +2 /proc/swaps | wc -l; lsmod | grep -cE '^(overlay|br_netfilter) '; " +
                                              "/usr/sbin/sysctl -n net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables net.ipv4.ip_forward; " +
                                              "timedatectl show -p NTPSynchronized --value; getent hosts node2 | awk '{print $1}'");
             Assert.Equal(["0", "2", "1", "1", "1", "yes", lab.LanAddress("node2")], state.Split('\n'));
         }
-        var backup = await Ssh("node1", "cd /boot/firmware && ls cmdline.txt.picluster-*.bak | head -1");
-        Assert.Equal(await Ssh("node1", "sed 's/ cgroup_enable=cpuset cgroup_enable=memory cgroup_memory=1$//' /boot/firmware/cmdline.txt | sha256sum"),
-                     await Ssh("node1", $"sha256sum < /boot/firmware/{backup}"));
-        Assert.Equal("1", await Ssh("node1", "wc -l < /boot/firmware/cmdline.txt"));
+        var backup = await lab.SshOkAsync("node1", "cd /boot/firmware && ls cmdline.txt.picluster-*.bak | head -1");
+        Assert.Equal(await lab.SshOkAsync("node1", "sed 's/ cgroup_enable=cpuset cgroup_enable=memory cgroup_memory=1$//' /boot/firmware/cmdline.txt | sha256sum"),
+                     await lab.SshOkAsync("node1", $"sha256sum < /boot/firmware/{backup}"));
+        Assert.Equal("1", await lab.SshOkAsync("node1", "wc -l < /boot/firmware/cmdline.txt"));
 
         // Restart-PiNode: both flavours come back with the flags active and everything still in place; then nothing is pending.
         var (restart, _) = Run(nodes, [new RestartStep(TimeSpan.FromMinutes(6))]);
         AssertAll(restart, nodes, 1, StepStatus.Changed);
         foreach (var node in nodes)
         {
-            Assert.Contains("cgroup_enable=memory", await Ssh(node.Name, "cat /proc/cmdline"));
-            Assert.Contains("memory", await Ssh(node.Name, "cat /sys/fs/cgroup/cgroup.controllers"));
+            Assert.Contains("cgroup_enable=memory", await lab.SshOkAsync(node.Name, "cat /proc/cmdline"));
+            Assert.Contains("memory", await lab.SshOkAsync(node.Name, "cat /sys/fs/cgroup/cgroup.controllers"));
         }
         var (again, _) = Run(nodes, [new RestartStep(TimeSpan.FromMinutes(6), onlyIfNeeded: true), .. EveryStep(skipTimeSyncWait: true)]);
         AssertAll(again, nodes, 6, StepStatus.Unchanged);
@@ -157,15 +149,15 @@ public sealed class NodePrepLabTests(LabFixture lab)
         Assert.Equal(1, cut);
         Assert.Single(first.Failures);
 
-        var leftovers = await Ssh("node2", "sudo find /etc /boot -name '.*.picluster-tmp.*' | wc -l; wc -l < /boot/firmware/cmdline.txt; sudo bash -n /etc/default/grub 2>/dev/null; echo ok");
+        var leftovers = await lab.SshOkAsync("node2", "sudo find /etc /boot -name '.*.picluster-tmp.*' | wc -l; wc -l < /boot/firmware/cmdline.txt; sudo bash -n /etc/default/grub 2>/dev/null; echo ok");
         Assert.Equal(["0", "1", "ok"], leftovers.Split('\n'));
 
         var (rerun, _) = Run(nodes, [InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [] })]);
         Assert.True(rerun.Failures.Count == 0, Describe(rerun));
         var (third, _) = Run(nodes, [InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [], SkipTimeSyncWait = true })]);
         AssertAll(third, nodes, 1, StepStatus.Unchanged);
-        Assert.Contains("cgroup_memory=1", await Ssh("node2", "cat /proc/cmdline"));
-        Assert.Equal("0", await Ssh("node2", "tail -n +2 /proc/swaps | wc -l"));
+        Assert.Contains("cgroup_memory=1", await lab.SshOkAsync("node2", "cat /proc/cmdline"));
+        Assert.Equal("0", await lab.SshOkAsync("node2", "tail -n +2 /proc/swaps | wc -l"));
     }
 
     [Fact]
@@ -178,7 +170,7 @@ public sealed class NodePrepLabTests(LabFixture lab)
         var (move, _) = Run([moved], [new NetworkStep(rollbackAfter: TimeSpan.FromSeconds(60))]);
         AssertAll(move, [moved], 1, StepStatus.Changed);
         // Reachable at the new address from another node; the rollback was cancelled and stays cancelled.
-        await Ssh("node2", "ping -c 1 -W 5 192.168.77.31 >/dev/null");
+        await lab.SshOkAsync("node2", "ping -c 1 -W 5 192.168.77.31 >/dev/null");
         Assert.Equal("inactive", (await lab.SshAsync("node1", "systemctl is-active picluster-net-rollback.timer")).Out.Trim());
         var (again, _) = Run([moved], [new NetworkStep()]);
         AssertAll(again, [moved], 1, StepStatus.Unchanged);
@@ -188,13 +180,13 @@ public sealed class NodePrepLabTests(LabFixture lab)
         var (bad, _) = Run([wrong], [new NetworkStep(rollbackAfter: TimeSpan.FromSeconds(60))]);
         var failure = Assert.Single(bad.Failures);
         Assert.Contains("restored", failure.Message);
-        await Ssh("node2", "ping -c 1 -W 5 192.168.77.31 >/dev/null");
+        await lab.SshOkAsync("node2", "ping -c 1 -W 5 192.168.77.31 >/dev/null");
 
         // A gateway that does not answer is rolled back too.
         var gateway = new LanSettings { Interface = "eth0", PrefixLength = 24, Gateway = "192.168.77.254" };
         var (badGateway, _) = Run([WithLanAddress(node1, "192.168.77.41")], [new NetworkStep(gateway, TimeSpan.FromSeconds(60))]);
         Assert.Contains("gateway 192.168.77.254", Assert.Single(badGateway.Failures).Message);
-        await Ssh("node2", "ping -c 1 -W 5 192.168.77.31 >/dev/null");
-        Assert.Equal("192.168.77.31/24", await Ssh("node1", "ip -o -4 addr show dev eth0 | awk '{print $4}'"));
+        await lab.SshOkAsync("node2", "ping -c 1 -W 5 192.168.77.31 >/dev/null");
+        Assert.Equal("192.168.77.31/24", await lab.SshOkAsync("node1", "ip -o -4 addr show dev eth0 | awk '{print $4}'"));
     }
 }
