@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using PiCluster.Engine;
+using PiCluster.Hosting;
 using PiCluster.Steps.NodePrep;
 
 namespace PiCluster.Commands;
@@ -30,8 +31,8 @@ public sealed class InitializePiNodeCommand : PiNodeCommandBase
 
     /// <summary>Switch iptables to this backend.</summary>
     [Parameter]
-    [ValidateSet("Legacy", "Nft")]
-    public IptablesBackend? IptablesBackend { get; set; }
+    [ValidateSet(nameof(Steps.NodePrep.IptablesBackend.Legacy), nameof(Steps.NodePrep.IptablesBackend.Nft))]
+    public string? IptablesBackend { get; set; }
 
     /// <summary>Seconds a node may take to come back from the reboot.</summary>
     [Parameter]
@@ -48,7 +49,7 @@ public sealed class InitializePiNodeCommand : PiNodeCommandBase
         var options = new NodePreparationOptions
         {
             NtpServers = NtpServer, FallbackNtpServers = FallbackNtpServer, SkipTimeSyncWait = SkipTimeSyncWait,
-            IptablesBackend = IptablesBackend, RebootTimeout = TimeSpan.FromSeconds(Timeout), NoReboot = NoReboot,
+            IptablesBackend = CoreEnum.ParseOptional<IptablesBackend>(IptablesBackend), RebootTimeout = TimeSpan.FromSeconds(Timeout), NoReboot = NoReboot,
         };
         RunSteps(nodes, new NodeStep[] { InitializeNodeStep.Create(options) }, host, cancellation);
     }

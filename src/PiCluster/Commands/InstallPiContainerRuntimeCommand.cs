@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using PiCluster.Engine;
+using PiCluster.Hosting;
 using PiCluster.Steps.Runtime;
 
 namespace PiCluster.Commands;
@@ -14,7 +15,8 @@ public sealed class InstallPiContainerRuntimeCommand : PiNodeCommandBase
 {
     /// <summary>The runtime; without it, runtime.name from the cluster file (containerd when there is none).</summary>
     [Parameter]
-    public ContainerRuntime? Runtime { get; set; }
+    [ValidateSet(nameof(ContainerRuntime.Containerd), nameof(ContainerRuntime.CriO))]
+    public string? Runtime { get; set; }
 
     /// <summary>The Kubernetes version the runtime serves (picks the pause image); without it, kubernetes.version from the cluster file.</summary>
     [Parameter]
@@ -30,6 +32,6 @@ public sealed class InstallPiContainerRuntimeCommand : PiNodeCommandBase
     protected override void Run(IReadOnlyList<PiNode> nodes, IRunHost host, CancellationToken cancellation) =>
         RunSteps(nodes, new NodeStep[]
         {
-            new ContainerRuntimeStep(new ContainerRuntimeOptions { Runtime = Runtime, KubernetesVersion = KubernetesVersion, LockTimeout = TimeSpan.FromSeconds(LockTimeout) }),
+            new ContainerRuntimeStep(new ContainerRuntimeOptions { Runtime = CoreEnum.ParseOptional<ContainerRuntime>(Runtime), KubernetesVersion = KubernetesVersion, LockTimeout = TimeSpan.FromSeconds(LockTimeout) }),
         }, host, cancellation);
 }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PiCluster.Engine;
+using PiCluster.Hosting;
 
 namespace PiCluster.Commands;
 
@@ -19,8 +20,13 @@ public sealed class NewPiNodeCommand : PSCmdlet
     public string Address { get; set; } = "";
 
     /// <summary>Control plane or worker.</summary>
+    /// <remarks>
+    /// A string, not <see cref="NodeRole"/>: PowerShell loads this type before the module's load context can find
+    /// PiCluster.Core, and an enum property would need Core to load (see Loading/ModuleInitializer).
+    /// </remarks>
     [Parameter]
-    public NodeRole Role { get; set; } = NodeRole.Worker;
+    [ValidateSet(nameof(NodeRole.ControlPlane), nameof(NodeRole.Worker))]
+    public string Role { get; set; } = nameof(NodeRole.Worker);
 
     /// <summary>SSH login user.</summary>
     [Parameter]
@@ -45,7 +51,7 @@ public sealed class NewPiNodeCommand : PSCmdlet
 
     /// <inheritdoc />
     protected override void ProcessRecord() =>
-        WriteObject(new PiNode(Name, Address, Role, User, Port == 0 ? null : Port, FileSystemPath(IdentityFile),
+        WriteObject(new PiNode(Name, Address, CoreEnum.Parse<NodeRole>(Role), User, Port == 0 ? null : Port, FileSystemPath(IdentityFile),
             FileSystemPath(ConfigFile), LanAddress));
 
     // PowerShell paths (~, relative to the current location, PSDrives) become file-system paths ssh understands.

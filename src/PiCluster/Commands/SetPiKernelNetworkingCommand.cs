@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using PiCluster.Engine;
+using PiCluster.Hosting;
 using PiCluster.Steps.NodePrep;
 
 namespace PiCluster.Commands;
@@ -16,10 +17,10 @@ public sealed class SetPiKernelNetworkingCommand : PiNodeCommandBase
 {
     /// <summary>Switch iptables to this backend (Legacy or Nft); omitted, the backend is only reported.</summary>
     [Parameter]
-    [ValidateSet("Legacy", "Nft")]
-    public IptablesBackend? IptablesBackend { get; set; }
+    [ValidateSet(nameof(Steps.NodePrep.IptablesBackend.Legacy), nameof(Steps.NodePrep.IptablesBackend.Nft))]
+    public string? IptablesBackend { get; set; }
 
     /// <inheritdoc />
     protected override void Run(IReadOnlyList<PiNode> nodes, IRunHost host, CancellationToken cancellation) =>
-        RunSteps(nodes, new NodeStep[] { new KernelNetworkingStep(IptablesBackend) }, host, cancellation);
+        RunSteps(nodes, new NodeStep[] { new KernelNetworkingStep(CoreEnum.ParseOptional<IptablesBackend>(IptablesBackend)) }, host, cancellation);
 }

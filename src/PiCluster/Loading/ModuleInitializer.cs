@@ -9,8 +9,11 @@ namespace PiCluster.Loading;
 /// <see cref="ModuleLoadContext"/> (the pattern from "Resolving PowerShell module assembly dependency conflicts").
 /// </summary>
 /// <remarks>
-/// PowerShell reads PiCluster.dll's public types before it calls <see cref="OnImport"/>, so no public type here may
-/// derive from or implement a PiCluster.Core type (a convention test checks this), and this type must not touch Core.
+/// PowerShell reads PiCluster.dll's public types before it calls <see cref="OnImport"/>, so loading them must not need
+/// PiCluster.Core: no public type here derives from or implements a Core type, and no field (the backing field of a
+/// parameter) has a Core value type such as an enum; those parameters are strings (Hosting/CoreEnum). Method bodies
+/// and reference-typed properties may use Core freely: they are resolved later. ModuleImportTests loads the module
+/// assembly as PowerShell does and fails otherwise. This type must not touch Core either.
 /// PowerShell can call OnImport more than once for one import, so registering is idempotent.
 /// </remarks>
 public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup

@@ -108,25 +108,6 @@ public class CmdletConventionTests
     }
 
     [Fact]
-    public void NoPublicTypeOfTheModuleAssemblyBuildsOnACoreType()
-    {
-        // Import-Module reads the public types (GetExportedTypes) before the initializer routes PiCluster.Core into
-        // the module's load context: a public type built on a Core type would make that read fail.
-        var core = typeof(PiCluster.Engine.PiNode).Assembly;
-        var offenders = ModuleSurface.ModuleAssembly.GetExportedTypes()
-            .Where(t => EnumerateBases(t).Concat(t.GetInterfaces())
-                .SelectMany(b => b.IsGenericType ? b.GetGenericArguments().Append(b) : new[] { b })
-                .Any(b => b.Assembly == core))
-            .Select(t => t.FullName);
-        Assert.Empty(offenders);
-    }
-
-    private static System.Collections.Generic.IEnumerable<Type> EnumerateBases(Type type)
-    {
-        for (var b = type.BaseType; b is not null; b = b.BaseType) yield return b;
-    }
-
-    [Fact]
     public void TheSurfaceExposesNoYamlDotNetTypes()
     {
         // Another module's YamlDotNet must never meet ours: none of our public shapes may mention it.

@@ -51,8 +51,10 @@ public class ModuleImportTests
         // What PowerShell does next for each public type: is it a cmdlet, and under which name.
         var cmdlets = module.GetExportedTypes()
             .Where(t => !t.IsAbstract && typeof(Cmdlet).IsAssignableFrom(t))
-            .Select(t => t.GetCustomAttributes(typeof(CmdletAttribute), inherit: false).Cast<CmdletAttribute>().Single())
-            .Select(a => $"{a.VerbName}-{a.NounName}")
+            .Select(t => t.GetCustomAttributes(typeof(CmdletAttribute), inherit: false).Single().GetType() == typeof(CmdletAttribute)
+                ? t.CustomAttributes.Single(a => a.AttributeType == typeof(CmdletAttribute)).ConstructorArguments
+                : throw new InvalidOperationException(t.FullName))
+            .Select(args => $"{args[0].Value}-{args[1].Value}")
             .ToList();
         Assert.Equal(ModuleSurface.ManifestCmdlets().OrderBy(n => n, StringComparer.Ordinal), cmdlets.OrderBy(n => n, StringComparer.Ordinal));
     });
@@ -63,4 +65,32 @@ public class ModuleImportTests
         var initializer = module.GetType("PiCluster.Loading.ModuleInitializer", throwOnError: true)!;
         Assert.Contains(initializer.GetInterfaces(), i => i.Name == nameof(IModuleAssemblyInitializer));
     });
+}
+
+/// <summary>The string parameters that stand for Core enums (see Hosting/CoreEnum) offer exactly the enum's values.</summary>
+public class CoreEnumParameterTests
+{
+    [Theory]
+    [InlineData(typeof(PiCluster.Commands.NewPiNodeCommand), "Role", typeof(PiCluster.Engine.NodeRole))]
+    [InlineData(typeof(PiCluster.Commands.InstallPiContainerRuntimeCommand), "Runtime", typeof(PiCluster.Steps.Runtime.ContainerRuntime))]
+    public void ValidateSetListsEveryValueOfTheEnum(Type cmdlet, string parameter, Type coreEnum) =>
+        Assert.Equal(Enum.GetNames(coreEnum), ValidValues(cmdlet, parameter));
+
+    [Theory]
+    [InlineData(typeof(PiCluster.Commands.SetPiKernelNetworkingCommand))]
+    [InlineData(typeof(PiCluster.Commands.InitializePiNodeCommand))]
+    public void IptablesBackendOffersTheBackendsOneCanSwitchTo(Type cmdlet)
+    {
+        // None and Unknown are facts a node reports, not a backend to switch to.
+        var values = ValidValues(cmdlet, "IptablesBackend");
+        Assert.Equal(new[] { "Legacy", "Nft" }, values);
+        Assert.All(values, v => Assert.True(Enum.IsDefined(typeof(PiCluster.Steps.NodePrep.IptablesBackend), v)));
+    }
+
+    // Read from the attribute's metadata: the tests run against PowerShell's reference assembly, whose members are stubs.
+    private static string[] ValidValues(Type cmdlet, string parameter) =>
+        cmdlet.GetProperty(parameter)!.CustomAttributes.Single(a => a.AttributeType == typeof(ValidateSetAttribute))
+            .ConstructorArguments.Single().Value is System.Collections.ObjectModel.ReadOnlyCollection<CustomAttributeTypedArgument> values
+            ? values.Select(v => (string)v.Value!).ToArray()
+            : Array.Empty<string>();
 }
