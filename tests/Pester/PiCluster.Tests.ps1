@@ -1,13 +1,12 @@
 #Requires -Version 7.4
 # Pester 5 tests of the module surface, run against the layout `dotnet build` makes at the repository root.
-# Run: Invoke-Pester tests/Pester   (after dotnet build)
+# Run: tests/Pester/run.ps1 (see there); `dotnet test PiCluster.sln` runs it. Tests tagged Lab need the lab's cluster
+# file in $env:PICLUSTER_LAB_CLUSTER (the xUnit lab tests set it) and fail without it.
 
 BeforeDiscovery {
     $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
     Import-Module (Join-Path $RepoRoot 'PiCluster.psd1') -Force
     $script:CommandNames = @((Get-Command -Module PiCluster -CommandType Cmdlet).Name | Sort-Object)
-    $script:LabCluster = Join-Path $RepoRoot 'tests/lab/.state/cluster.yaml'
-    $script:HasLab = Test-Path $LabCluster
 }
 
 BeforeAll {
@@ -193,9 +192,10 @@ Describe 'Node errors' {
     }
 }
 
-Describe 'Against the lab' -Skip:(-not $HasLab) {
+Describe 'Against the lab' -Tag Lab {
     BeforeAll {
-        $lab = Join-Path $RepoRoot 'tests/lab/.state/cluster.yaml'
+        $lab = $env:PICLUSTER_LAB_CLUSTER
+        if (-not $lab -or -not (Test-Path $lab)) { throw 'PICLUSTER_LAB_CLUSTER must name the cluster file of a running lab.' }
         $marker = "/tmp/pester-whatif-$PID"
     }
 
