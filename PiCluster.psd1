@@ -30,8 +30,10 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('Kubernetes', 'kubeadm', 'RaspberryPi', 'SSH', 'Linux')
-            ProjectUri = 'https://example.invalid/picluster'
+            # What the PowerShell Gallery shows. The project has no public home page or licence URL yet: those keys
+            # stay absent rather than point somewhere made up (a Pester test checks).
+            Tags         = @('Kubernetes', 'kubeadm', 'RaspberryPi', 'SSH', 'Linux', 'PSEdition_Core')
+            ReleaseNotes = 'Node preparation (hostname, static address, time, cgroups, swap, kernel networking), container runtime (containerd or CRI-O) and kubelet/kubeadm/kubectl from a signed repository, with -WhatIf, parallel nodes and preflight checks. See README.md.'
         }
     }
 }
