@@ -17,7 +17,9 @@ namespace PiCluster.Engine;
 /// <see cref="IRunHost.ShouldProcess"/> for each node whose plan has changes; then <see cref="NodeStep.ApplyAsync"/> in
 /// parallel. Every node yields one <see cref="StepResult"/> per step; a failing node also yields a
 /// <see cref="NodeFailure"/> and drops out of later steps while the others go on. A declined node (-WhatIf, -Confirm
-/// "no") yields nothing more. Each node gets one connection and the run lock for the whole run.
+/// "no") yields nothing more. Each node gets one connection and the run lock for the whole run, and the facts of every
+/// step are read in one round trip right after the lock is taken (<see cref="NodeStep.FactCommands"/>,
+/// <see cref="PrefetchingSession"/>): a step plans from them unless an earlier change on the node made them stale.
 /// </summary>
 /// <remarks>
 /// Data for later steps: after each step, <see cref="StepContext.Shared"/> holds, under <c>"Step/node"</c>, what
@@ -83,14 +85,19 @@ public sealed class ClusterRunner
                 scope.Pump.Post(h => h.WriteProgress(node, ConnectStep, "connecting", 0));
                 var session = await scope.OpenAsync(node, ConnectStep, cancellation).ConfigureAwait(false);
                 if (session is null) return;
-                runs[node] = new NodeRun(node, session);
+                var prefetching = new PrefetchingSession(session);
+                runs[node] = new NodeRun(node, prefetching);
                 try
                 {
-                    await NodeLock.AcquireAsync(session, runId, scope.Verbose, cancellation).ConfigureAwait(false);
-                    locked.Add(session);
+                    await NodeLock.AcquireAsync(prefetching, runId, scope.Verbose, cancellation).ConfigureAwait(false);
+                    locked.Add(prefetching);
                     // A reboot empties /run/lock: take the lock again once the node is back.
                     if (session is VerboseSession verbose)
                         verbose.AfterReconnect = (s, token) => NodeLock.AcquireAsync(s, runId, scope.Verbose, token);
+                    // Every step's facts in one round trip: a converged run then costs connect, this, and the release.
+                    var context = new StepContext(prefetching, nodes, scope.Verbose, cancellation);
+                    await prefetching.PrefetchAsync(steps.SelectMany(step => step.FactCommands(context)), _options.Connect.CommandTimeout, cancellation)
+                        .ConfigureAwait(false);
                 }
                 catch (Exception e)
                 {

@@ -1,4 +1,7 @@
+using System;
+using System.Collections.Generic;
 using System.Threading.Tasks;
+using PiCluster.Transport;
 
 namespace PiCluster.Engine;
 
@@ -14,6 +17,14 @@ public abstract class NodeStep
 
     /// <summary>Gathers facts (ideally in one round trip) and plans. Must not change the node.</summary>
     public abstract Task<StepPlan> PlanAsync(StepContext context);
+
+    /// <summary>
+    /// The read-only commands <see cref="PlanAsync"/> will run on this node, built exactly as it builds them, so that the
+    /// runner can read the facts of every step of a run in one round trip before any step plans. Only what is known
+    /// before the run starts (nothing from earlier steps' outputs). A command left out costs its own round trip; a
+    /// command listed but not run costs nothing but its share of the batch.
+    /// </summary>
+    public virtual IEnumerable<RemoteCommand> FactCommands(StepContext context) => Array.Empty<RemoteCommand>();
 
     /// <summary>Applies the plan's changes and verifies them. Throws <see cref="Transport.NodeException"/> on failure.</summary>
     /// <returns>Data for later steps (see <see cref="StepResult.Data"/>), or null.</returns>

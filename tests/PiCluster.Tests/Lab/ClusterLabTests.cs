@@ -121,10 +121,19 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
         }
 
         // Converged: second runs change nothing (and do not reboot).
-        var (again, _) = Run(nodes, [InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [], SkipTimeSyncWait = true }), .. packageSteps]);
+        var (again, againConnector) = Run(nodes, [InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [], SkipTimeSyncWait = true }), .. packageSteps]);
         Assert.True(again.Failures.Count == 0, Describe(again));
         Assert.Equal(9, again.Results.Count());
         Assert.All(again.Results, r => Assert.Equal(StepStatus.Unchanged, r.Status));
+        // ... and cost one connection and at most three round trips per node: the lock, every step's facts, the release.
+        foreach (var node in nodes)
+        {
+            var session = againConnector.Sessions[node.Name];
+            output.WriteLine($"converged preparation, {node.Name}: {session.Connections} connection(s), {session.RoundTrips} round trip(s)");
+            Assert.Equal(1, againConnector.Opens[node.Name]);
+            Assert.Equal(1, session.Connections);
+            Assert.InRange(session.RoundTrips, 1, 3);
+        }
 
         // The stand-in kubeadm's real preflight checks pass on every node.
         foreach (var node in nodes)

@@ -28,6 +28,10 @@ internal static class AptScript
         ShellText.WithVariables(RemoteScripts.Load("k8s-apt-lib") + "\n" + RemoteScripts.Load(script) + "\n" + (tail ?? ""),
             new Dictionary<string, string>(variables) { ["PICLUSTER_LOCK_TIMEOUT"] = Seconds(lockTimeout) });
 
+    /// <summary>The command <see cref="RunAsync"/> runs for a composed script (as root, with the lock budget in its timeout).</summary>
+    public static RemoteCommand Command(string step, string text, string what, TimeSpan lockTimeout) =>
+        new(text, asRoot: true, timeout: lockTimeout + TimeSpan.FromMinutes(15), display: $"{step}: {what}");
+
     /// <summary>Runs a composed script as root; failures become <see cref="NodeException"/>s that say what happened.</summary>
     /// <param name="context">The step's context.</param>
     /// <param name="step">The step's name, for messages.</param>
@@ -39,9 +43,7 @@ internal static class AptScript
     public static async Task<SectionedOutput> RunAsync(StepContext context, string step, string text, string what, TimeSpan lockTimeout,
         AptRepository? repository = null, bool nothingChanged = true)
     {
-        var result = await context.Session.RunAsync(
-            new RemoteCommand(text, asRoot: true, timeout: lockTimeout + TimeSpan.FromMinutes(15), display: $"{step}: {what}"),
-            context.Cancellation).ConfigureAwait(false);
+        var result = await context.Session.RunAsync(Command(step, text, what, lockTimeout), context.Cancellation).ConfigureAwait(false);
         var output = SectionedOutput.Parse(result.Stdout);
         if (result.Succeeded) return output;
         var apt = Tail(result.Stderr);

@@ -53,12 +53,24 @@ public sealed class KubernetesPackagesStep : NodeStep
         return (version!, AptRepository.Kubernetes(version!, url, key));
     }
 
+    private const string ReadFacts = "read the package state";
+
+    private string FactsScript(AptRepository repository) => AptScript.Compose("k8s-facts", Variables(repository), Options.LockTimeout);
+
+    /// <inheritdoc />
+    public override IEnumerable<RemoteCommand> FactCommands(StepContext context)
+    {
+        AptRepository repository;
+        try { repository = Resolve(context.Node).repository; }
+        catch (NodeException) { return Array.Empty<RemoteCommand>(); } // the plan reports it
+        return new[] { AptScript.Command(Name, FactsScript(repository), ReadFacts, Options.LockTimeout) };
+    }
+
     /// <inheritdoc />
     public override async Task<StepPlan> PlanAsync(StepContext context)
     {
         var (version, repository) = Resolve(context.Node);
-        var facts = await AptScript.RunAsync(context, Name, AptScript.Compose("k8s-facts", Variables(repository), Options.LockTimeout),
-            "read the package state", Options.LockTimeout).ConfigureAwait(false);
+        var facts = await AptScript.RunAsync(context, Name, FactsScript(repository), ReadFacts, Options.LockTimeout).ConfigureAwait(false);
 
         var installed = ParseInstalled(facts.Get("installed"));
         var wrong = KubernetesPackageVersions.Packages

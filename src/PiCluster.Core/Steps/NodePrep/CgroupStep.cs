@@ -20,10 +20,15 @@ public sealed class CgroupStep : NodePrepStep
     /// <summary>What the plan found: the boot file and how to apply.</summary>
     public sealed record Facts(string BootFile, FileEdit Edit, bool RunUpdateGrub, string UpdateGrub);
 
+    private static readonly RemoteCommand FactsCommand = FactCommand("prep-cgroup-facts");
+
+    /// <inheritdoc />
+    public override IEnumerable<RemoteCommand> FactCommands(StepContext context) => new[] { FactsCommand };
+
     /// <inheritdoc />
     public override async Task<StepPlan> PlanAsync(StepContext context)
     {
-        var facts = await GatherFactsAsync(context, "prep-cgroup-facts").ConfigureAwait(false);
+        var facts = await GatherFactsAsync(context, FactsCommand).ConfigureAwait(false);
         var bootFile = facts.GetOr("bootfile", "");
         var content = FileFact(facts, "content");
         if (bootFile.Length == 0 || content is null)

@@ -24,10 +24,15 @@ public sealed class HostnameStep : NodePrepStep
         return context.AllNodes.Select(n => (n.Name, n.LanAddress)).ToList();
     }
 
+    private static readonly RemoteCommand FactsCommand = FactCommand("prep-hostname-facts");
+
+    /// <inheritdoc />
+    public override IEnumerable<RemoteCommand> FactCommands(StepContext context) => new[] { FactsCommand };
+
     /// <inheritdoc />
     public override async Task<StepPlan> PlanAsync(StepContext context)
     {
-        var facts = await GatherFactsAsync(context, "prep-hostname-facts").ConfigureAwait(false);
+        var facts = await GatherFactsAsync(context, FactsCommand).ConfigureAwait(false);
         var name = context.Node.Name;
         var edits = new List<FileEdit>
         {

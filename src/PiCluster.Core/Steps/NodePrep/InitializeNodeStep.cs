@@ -36,6 +36,10 @@ public sealed class InitializeNodeStep : NodeStep
     private sealed record Plans(IReadOnlyList<PartPlan> Parts);
 
     /// <inheritdoc />
+    public override IEnumerable<RemoteCommand> FactCommands(StepContext context) =>
+        Parts.SelectMany(p => p.FactCommands(context)).Concat(Restart?.FactCommands(context) ?? Array.Empty<RemoteCommand>());
+
+    /// <inheritdoc />
     public override async Task<StepPlan> PlanAsync(StepContext context)
     {
         var plans = new List<PartPlan>();

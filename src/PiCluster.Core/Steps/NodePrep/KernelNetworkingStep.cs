@@ -36,10 +36,15 @@ public sealed class KernelNetworkingStep : NodePrepStep
         return version.Length > 0 ? IptablesBackend.Legacy : IptablesBackend.None;
     }
 
+    private static readonly RemoteCommand FactsCommand = FactCommand("prep-kernelnet-facts");
+
+    /// <inheritdoc />
+    public override IEnumerable<RemoteCommand> FactCommands(StepContext context) => new[] { FactsCommand };
+
     /// <inheritdoc />
     public override async Task<StepPlan> PlanAsync(StepContext context)
     {
-        var facts = await GatherFactsAsync(context, "prep-kernelnet-facts").ConfigureAwait(false);
+        var facts = await GatherFactsAsync(context, FactsCommand).ConfigureAwait(false);
         var files = new List<FileEdit>
         {
             FileEdit.ToText(KernelNetworkingFiles.ModulesPath, FileFact(facts, "modules"), KernelNetworkingFiles.ModulesFile),

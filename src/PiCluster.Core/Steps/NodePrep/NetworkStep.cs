@@ -61,6 +61,17 @@ public sealed class NetworkStep : NodePrepStep
         return new StaticAddress(lan.Interface, node.LanAddress, lan.PrefixLength, lan.Gateway, lan.Dns);
     }
 
+    private static RemoteCommand FactsFor(StaticAddress wanted) => FactCommand("prep-network-facts", new Dictionary<string, string>
+    {
+        ["IFACE"] = wanted.Interface,
+        ["NETWORKD_PATH"] = NetworkConfig.NetworkdPath(wanted),
+        ["NETPLAN_PATH"] = NetworkConfig.NetplanPath(wanted),
+    });
+
+    /// <inheritdoc />
+    public override IEnumerable<RemoteCommand> FactCommands(StepContext context) =>
+        WantedFor(context.Node) is { } wanted ? new[] { FactsFor(wanted) } : Array.Empty<RemoteCommand>();
+
     /// <inheritdoc />
     public override async Task<StepPlan> PlanAsync(StepContext context)
     {
@@ -69,12 +80,7 @@ public sealed class NetworkStep : NodePrepStep
         if (!IPAddress.TryParse(wanted.Address, out var ip) || ip.AddressFamily != AddressFamily.InterNetwork || IPAddress.IsLoopback(ip))
             return new StepPlan(Array.Empty<Change>(), skipReason: $"LAN address '{wanted.Address}' is not a usable IPv4 address (set lanAddress)");
 
-        var facts = await GatherFactsAsync(context, "prep-network-facts", new Dictionary<string, string>
-        {
-            ["IFACE"] = wanted.Interface,
-            ["NETWORKD_PATH"] = NetworkConfig.NetworkdPath(wanted),
-            ["NETPLAN_PATH"] = NetworkConfig.NetplanPath(wanted),
-        }).ConfigureAwait(false);
+        var facts = await GatherFactsAsync(context, FactsFor(wanted)).ConfigureAwait(false);
         if (facts.GetOr("iface", "") != "present")
             throw new NodeException(NodeErrorKind.InvalidNodeState, $"{context.Node}: there is no interface {wanted.Interface} (set lan.interface in the cluster file).");
 

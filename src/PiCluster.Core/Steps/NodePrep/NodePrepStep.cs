@@ -9,18 +9,21 @@ namespace PiCluster.Steps.NodePrep;
 /// <summary>What the node-preparation steps share: one-round-trip fact scripts and generated apply scripts.</summary>
 public abstract class NodePrepStep : NodeStep
 {
-    /// <summary>
-    /// Runs Scripts/<paramref name="script"/>.sh as root after prep-lib.sh and the given variables, and parses its
-    /// sections. One round trip.
-    /// </summary>
-    protected static async Task<SectionedOutput> GatherFactsAsync(StepContext context, string script, IReadOnlyDictionary<string, string>? variables = null)
+    /// <summary>Scripts/<paramref name="script"/>.sh as root after prep-lib.sh and the given variables: a fact command.</summary>
+    protected static RemoteCommand FactCommand(string script, IReadOnlyDictionary<string, string>? variables = null)
     {
         // Fact scripts only read: a probe that fails (a missing unit, an absent tool) must not end the script early.
         var text = RemoteScripts.Load("prep-lib") + "\nset +e +o pipefail\n" +
                    ShellText.WithVariables(RemoteScripts.Load(script), variables ?? new Dictionary<string, string>());
-        var result = await context.Session.RunAsync(new RemoteCommand(text, asRoot: true, display: $"{script}.sh"), context.Cancellation).ConfigureAwait(false);
+        return new RemoteCommand(text, asRoot: true, display: $"{script}.sh");
+    }
+
+    /// <summary>Runs a <see cref="FactCommand"/> and parses its sections. One round trip, or none when the run read it already.</summary>
+    protected static async Task<SectionedOutput> GatherFactsAsync(StepContext context, RemoteCommand facts)
+    {
+        var result = await context.Session.RunAsync(facts, context.Cancellation).ConfigureAwait(false);
         if (!result.Succeeded)
-            throw new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: gathering facts ({script}) failed with exit code {result.ExitCode}: {result.Stderr.Trim()}");
+            throw new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: gathering facts ({facts.Display}) failed with exit code {result.ExitCode}: {result.Stderr.Trim()}");
         return SectionedOutput.Parse(result.Stdout);
     }
 

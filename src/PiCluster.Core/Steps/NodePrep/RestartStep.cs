@@ -38,10 +38,15 @@ public sealed class RestartStep : NodePrepStep
     /// <summary>What the plan found.</summary>
     public sealed record Facts(string BootId, string BootFile, string? Backup);
 
+    private static readonly RemoteCommand FactsCommand = FactCommand("prep-restart-facts");
+
+    /// <inheritdoc />
+    public override IEnumerable<RemoteCommand> FactCommands(StepContext context) => new[] { FactsCommand };
+
     /// <inheritdoc />
     public override async Task<StepPlan> PlanAsync(StepContext context)
     {
-        var facts = await GatherFactsAsync(context, "prep-restart-facts").ConfigureAwait(false);
+        var facts = await GatherFactsAsync(context, FactsCommand).ConfigureAwait(false);
         var pending = Lines(facts, "pending");
         var backup = facts.GetOr("backup", "");
         var found = new Facts(facts.GetOr("boot_id", ""), facts.GetOr("bootfile", ""), backup.Length == 0 ? null : backup);

@@ -29,10 +29,15 @@ public sealed class SwapStep : NodePrepStep
     /// <summary>The plan's actions.</summary>
     public sealed record Facts(FileEdit Fstab, IReadOnlyList<string> Units, bool SwapCommand);
 
+    private static readonly RemoteCommand FactsCommand = FactCommand("prep-swap-facts");
+
+    /// <inheritdoc />
+    public override IEnumerable<RemoteCommand> FactCommands(StepContext context) => new[] { FactsCommand };
+
     /// <inheritdoc />
     public override async Task<StepPlan> PlanAsync(StepContext context)
     {
-        var facts = await GatherFactsAsync(context, "prep-swap-facts").ConfigureAwait(false);
+        var facts = await GatherFactsAsync(context, FactsCommand).ConfigureAwait(false);
         var fstab = FileFact(facts, "fstab") ?? Array.Empty<byte>();
         var swaps = Lines(facts, "swaps");
         var units = Lines(facts, "units").Select(l => l.Split(' ')).Where(p => p.Length >= 2)

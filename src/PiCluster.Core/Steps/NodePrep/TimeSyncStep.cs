@@ -51,10 +51,15 @@ public sealed class TimeSyncStep : NodePrepStep
     /// <summary>What the plan will do.</summary>
     public sealed record Facts(FileEdit DropIn, bool Install, bool Restart, bool Wait);
 
+    private static readonly RemoteCommand FactsCommand = FactCommand("prep-timesync-facts");
+
+    /// <inheritdoc />
+    public override IEnumerable<RemoteCommand> FactCommands(StepContext context) => new[] { FactsCommand };
+
     /// <inheritdoc />
     public override async Task<StepPlan> PlanAsync(StepContext context)
     {
-        var facts = await GatherFactsAsync(context, "prep-timesync-facts").ConfigureAwait(false);
+        var facts = await GatherFactsAsync(context, FactsCommand).ConfigureAwait(false);
         var other = Lines(facts, "other_daemon");
         if (other.Count > 0)
             throw new NodeException(NodeErrorKind.InvalidNodeState,

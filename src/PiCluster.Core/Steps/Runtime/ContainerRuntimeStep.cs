@@ -107,7 +107,22 @@ public sealed class ContainerRuntimeStep : NodeStep
 
     private static string PackageName(ContainerRuntime runtime) => runtime == ContainerRuntime.CriO ? "cri-o" : "containerd";
 
-    private Task<SectionedOutput> GatherAsync(StepContext context, ContainerRuntime runtime, KubernetesVersion version)
+    private const string ReadFacts = "read the runtime's state";
+
+    /// <inheritdoc />
+    public override IEnumerable<RemoteCommand> FactCommands(StepContext context)
+    {
+        ContainerRuntime runtime;
+        KubernetesVersion version;
+        try { (runtime, version) = Resolve(context.Node); }
+        catch (NodeException) { return Array.Empty<RemoteCommand>(); } // the plan reports it
+        return new[] { AptScript.Command(Name, FactsScript(runtime, version), ReadFacts, Options.LockTimeout) };
+    }
+
+    private Task<SectionedOutput> GatherAsync(StepContext context, ContainerRuntime runtime, KubernetesVersion version) =>
+        AptScript.RunAsync(context, Name, FactsScript(runtime, version), ReadFacts, Options.LockTimeout);
+
+    private string FactsScript(ContainerRuntime runtime, KubernetesVersion version)
     {
         var criO = runtime == ContainerRuntime.CriO ? AptRepository.CriO(version) : null;
         var variables = new Dictionary<string, string>
@@ -119,7 +134,7 @@ public sealed class ContainerRuntimeStep : NodeStep
             ["PICLUSTER_SOURCES"] = criO?.SourcesPath ?? "",
             ["PICLUSTER_KEYRING"] = criO?.KeyringPath ?? "",
         };
-        return AptScript.RunAsync(context, Name, AptScript.Compose("runtime-facts", variables, Options.LockTimeout), "read the runtime's state", Options.LockTimeout);
+        return AptScript.Compose("runtime-facts", variables, Options.LockTimeout);
     }
 
     /// <summary>The plan for the facts a node reported.</summary>

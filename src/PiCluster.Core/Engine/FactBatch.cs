@@ -1,0 +1,72 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using PiCluster.Transport;
+
+namespace PiCluster.Engine;
+
+/// <summary>
+/// Several read-only fact commands sent as one round trip (Scripts/fact-batch.sh): the scripts and their inputs travel
+/// as framed data on stdin, never spliced into the batch script, and each part's exit code, stdout and stderr come back
+/// framed by byte counts.
+/// </summary>
+internal static class FactBatch
+{
+    private const string PartHeader = "@@picluster-part ";
+
+    /// <summary>The one command that runs every part, as root when they do.</summary>
+    /// <param name="parts">Commands of one kind: all as root, or all as the SSH user.</param>
+    /// <param name="defaultTimeout">The session's timeout for a part without one of its own.</param>
+    public static RemoteCommand Compose(IReadOnlyList<RemoteCommand> parts, TimeSpan defaultTimeout)
+    {
+        if (parts.Count == 0) throw new ArgumentException("A batch needs at least one part.", nameof(parts));
+        if (parts.Any(p => p.AsRoot != parts[0].AsRoot)) throw new ArgumentException("A batch runs as root or as the user, not both.", nameof(parts));
+        var utf8 = new UTF8Encoding(false);
+        var input = new StringBuilder().Append(parts.Count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        foreach (var part in parts)
+        {
+            input.Append(utf8.GetByteCount(part.Script).ToString(CultureInfo.InvariantCulture)).Append('\n').Append(part.Script);
+            var data = part.Input ?? "";
+            input.Append(utf8.GetByteCount(data).ToString(CultureInfo.InvariantCulture)).Append('\n').Append(data);
+        }
+        var timeout = parts.Aggregate(TimeSpan.Zero, (sum, p) => sum + (p.Timeout ?? defaultTimeout));
+        var display = "facts in one round trip: " + string.Join(", ", parts.Select(p => p.Display ?? "a script"));
+        return new RemoteCommand(RemoteScripts.Load("fact-batch"), parts[0].AsRoot, input.ToString(), timeout, display);
+    }
+
+    /// <summary>
+    /// The parts' results, in order; null when the output is not a whole batch of <paramref name="count"/> parts (the
+    /// batch script failed, or output that is not UTF-8 made the byte counts unusable): the steps then gather their
+    /// facts one command at a time, as without batching.
+    /// </summary>
+    public static IReadOnlyList<CommandResult>? Parse(CommandResult batch, int count)
+    {
+        if (!batch.Succeeded) return null;
+        var bytes = new UTF8Encoding(false).GetBytes(batch.Stdout);
+        var results = new List<CommandResult>(count);
+        var position = 0;
+        for (var part = 0; part < count; part++)
+        {
+            var end = Array.IndexOf(bytes, (byte)'\n', position);
+            if (end < 0) return null;
+            var header = Encoding.ASCII.GetString(bytes, position, end - position);
+            if (!header.StartsWith(PartHeader, StringComparison.Ordinal)) return null;
+            var fields = header.Substring(PartHeader.Length).Split(' ');
+            if (fields.Length != 4
+                || !int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var index) || index != part
+                || !int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var exitCode)
+                || !int.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var outLength)
+                || !int.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out var errLength))
+                return null;
+            position = end + 1;
+            if ((long)position + outLength + errLength > bytes.Length) return null;
+            var stdout = Encoding.UTF8.GetString(bytes, position, outLength);
+            var stderr = Encoding.UTF8.GetString(bytes, position + outLength, errLength);
+            position += outLength + errLength;
+            results.Add(new CommandResult(exitCode, stdout, stderr));
+        }
+        return position == bytes.Length ? results : null;
+    }
+}

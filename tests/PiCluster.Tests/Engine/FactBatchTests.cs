@@ -1,0 +1,168 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using PiCluster.Engine;
+using PiCluster.Tests.Fakes;
+using PiCluster.Transport;
+using Xunit;
+
+namespace PiCluster.Tests.Engine;
+
+/// <summary>
+/// Facts of every step in one round trip: Scripts/fact-batch.sh run by a real bash (here, as the node would), its
+/// framing parsed back, and the runner answering each step's fact command from the batch until a change makes it stale.
+/// </summary>
+public class FactBatchTests
+{
+    /// <summary>Runs a command's script with this machine's bash, the input on stdin, as ssh-bootstrap.sh would.</summary>
+    internal static CommandResult Bash(RemoteCommand command)
+    {
+        var psi = new ProcessStartInfo("bash") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(command.Script);
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.StandardInput.Write(command.Input ?? "");
+        process.StandardInput.Close();
+        process.WaitForExit();
+        return new CommandResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public void EachPartComesBackWithItsOwnExitCodeOutputAndErrors()
+    {
+        var parts = new[]
+        {
+            new RemoteCommand("echo one; echo warn >&2", asRoot: true),
+            new RemoteCommand("set -e; cat; false; echo never", asRoot: true, input: "line 1\nline 2\n"),
+            new RemoteCommand("printf 'naïve – ü\\n\\n\\n'; exit 7", asRoot: true),
+            new RemoteCommand("trap 'echo trapped' EXIT; exit 0", asRoot: true),
+            new RemoteCommand("", asRoot: true),
+        };
+
+        var batch = FactBatch.Compose(parts, TimeSpan.FromMinutes(1));
+        var results = FactBatch.Parse(Bash(batch), parts.Length);
+
+        Assert.True(batch.AsRoot);
+        Assert.NotNull(results);
+        Assert.Equal(new[] { 0, 1, 7, 0, 0 }, results!.Select(r => r.ExitCode));
+        Assert.Equal(("one\n", "warn\n"), (results[0].Stdout, results[0].Stderr));
+        Assert.Equal("line 1\nline 2\n", results[1].Stdout);
+        Assert.Equal("naïve – ü\n\n\n", results[2].Stdout); // byte counts survive multi-byte text and trailing newlines
+        Assert.Equal("trapped\n", results[3].Stdout);
+        Assert.Equal(("", ""), (results[4].Stdout, results[4].Stderr));
+    }
+
+    [Fact]
+    public void ScriptsAndInputsTravelAsDataNotAsCode()
+    {
+        const string hostile = "'; echo injected; '$(echo injected)`echo injected`\n@@picluster-part 9 9 9 9\n";
+        var parts = new[] { new RemoteCommand("cat", asRoot: true, input: hostile), new RemoteCommand("printf '%s' \"$0\"", asRoot: true) };
+        var results = FactBatch.Parse(Bash(FactBatch.Compose(parts, TimeSpan.FromMinutes(1))), 2)!;
+        Assert.Equal(hostile, results[0].Stdout);
+        Assert.DoesNotContain("injected\n", results[1].Stdout);
+    }
+
+    [Theory]
+    [InlineData(1, "@@picluster-part 0 0 3 0\nab")]              // shorter than it says
+    [InlineData(1, "@@picluster-part 0 0 1 0\nab")]              // longer than it says
+    [InlineData(2, "@@picluster-part 0 0 0 0\n")]                // a part missing
+    [InlineData(1, "@@picluster-part 1 0 0 0\n")]                // the wrong part
+    [InlineData(1, "garbage")]
+    public void AnythingButAWholeBatchIsIgnored(int count, string stdout) =>
+        Assert.Null(FactBatch.Parse(new CommandResult(0, stdout, ""), count));
+
+    [Fact]
+    public void AFailedBatchIsIgnored() =>
+        Assert.Null(FactBatch.Parse(new CommandResult(1, "@@picluster-part 0 0 0 0\n", ""), 1));
+
+    [Fact]
+    public void TheBatchMayRunAsLongAsItsPartsTogether()
+    {
+        var parts = new[] { new RemoteCommand("a", asRoot: true, timeout: TimeSpan.FromMinutes(2)), new RemoteCommand("b", asRoot: true) };
+        Assert.Equal(TimeSpan.FromMinutes(12), FactBatch.Compose(parts, TimeSpan.FromMinutes(10)).Timeout);
+    }
+
+    /// <summary>A step that reads one fact (a file on "the node", here a temp dir) and, when told to, writes it.</summary>
+    private sealed class FileStep(string name, string path, string? write) : NodeStep
+    {
+        private RemoteCommand Facts => new($"cat {ShellText.Quote(path)} 2>/dev/null || echo absent", asRoot: true, display: $"{name} facts");
+
+        public List<string> Seen { get; } = new();
+
+        public override string Name => name;
+
+        public override IEnumerable<RemoteCommand> FactCommands(StepContext context) => new[] { Facts };
+
+        public override async Task<StepPlan> PlanAsync(StepContext context)
+        {
+            var now = (await context.Session.RunAsync(Facts, context.Cancellation)).Stdout.Trim();
+            Seen.Add(now);
+            return write is null || now == write ? StepPlan.Unchanged() : new StepPlan(new[] { new Change($"write {write}") });
+        }
+
+        public override async Task<object?> ApplyAsync(StepPlan plan, StepContext context)
+        {
+            await context.Session.RunAsync(new RemoteCommand($"printf '%s\\n' {ShellText.Quote(write!)} > {ShellText.Quote(path)}", asRoot: true), context.Cancellation);
+            return null;
+        }
+    }
+
+    private static (FakeConnector Connector, RecordingRunHost Host) Run(params NodeStep[] steps)
+    {
+        var connector = new FakeConnector((_, command) => Bash(command));
+        var host = new RecordingRunHost();
+        new ClusterRunner(connector, new RunOptions()).Run(new[] { new PiNode("n1", "127.0.0.1") }, steps, host, CancellationToken.None);
+        return (connector, host);
+    }
+
+    [Fact]
+    public void AConvergedRunReadsEveryStepsFactsInOneRoundTrip()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(Path.Combine(dir.Path, "a"), "done\n");
+        File.WriteAllText(Path.Combine(dir.Path, "b"), "done\n");
+        var steps = new[] { new FileStep("A", Path.Combine(dir.Path, "a"), "done"), new FileStep("B", Path.Combine(dir.Path, "b"), "done"),
+            new FileStep("C", Path.Combine(dir.Path, "c"), null) };
+
+        var (connector, host) = Run(steps);
+
+        Assert.Empty(host.Failures);
+        Assert.All(host.Results, r => Assert.Equal(StepStatus.Unchanged, r.Status));
+        Assert.Equal(new[] { "done", "done", "absent" }, steps.Select(s => s.Seen.Single()));
+        var commands = connector.Sessions["n1"].Commands;
+        // Take the lock, read all facts, release the lock: nothing else.
+        Assert.Equal(3, commands.Count);
+        Assert.Contains("picluster-fact-batch", commands[1].Script);
+    }
+
+    [Fact]
+    public void AStepAfterAChangeReadsItsFactsAgain()
+    {
+        using var dir = new TempDir();
+        var shared = Path.Combine(dir.Path, "shared");
+        File.WriteAllText(shared, "old\n");
+        // A changes the file that B reads: B must see the new content, not what the batch read before A ran.
+        var a = new FileStep("A", shared, "new");
+        var b = new FileStep("B", shared, null);
+
+        var (connector, host) = Run(a, b);
+
+        Assert.Empty(host.Failures);
+        Assert.Equal(new[] { "old" }, a.Seen);
+        Assert.Equal(new[] { "new" }, b.Seen);
+        // lock, batch, A's write, B's facts again, release
+        Assert.Equal(5, connector.Sessions["n1"].Commands.Count);
+    }
+
+    private sealed class TempDir : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("picluster-facts-").FullName;
+        public void Dispose() => Directory.Delete(Path, recursive: true);
+    }
+}
