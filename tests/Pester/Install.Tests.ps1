@@ -32,12 +32,17 @@ nodes:
         $arguments = @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-Command', $Script)
         if ((Split-Path $pwsh -Leaf) -like 'pwsh*') { $arguments = $arguments[1..($arguments.Count - 1)] }
         $savedHome = $env:HOME
+        # In the test drive: Publish-PSResource writes a NuGet/NuGet.Config into the working directory.
+        Push-Location $TestDrive
         try {
             $env:HOME = $FreshHome
             $output = & $pwsh @arguments 2>&1
             if ($LASTEXITCODE -ne 0) { throw "clean pwsh failed (exit $LASTEXITCODE):`n$($output -join "`n")" }
         }
-        finally { $env:HOME = $savedHome }
+        finally {
+            $env:HOME = $savedHome
+            Pop-Location
+        }
         ($output -join "`n") | ConvertFrom-Json
     }
 
