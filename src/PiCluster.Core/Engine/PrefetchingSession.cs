@@ -28,6 +28,8 @@ internal sealed class PrefetchingSession : INodeSession
 
     public int RoundTrips => _inner.RoundTrips;
 
+    public int Connections => _inner.Connections;
+
     /// <summary>How many commands were answered from prefetched facts (tests and -Verbose).</summary>
     public int Answered { get; private set; }
 

@@ -71,9 +71,17 @@ internal sealed class RunScope
         }
     }
 
+    /// <summary>"node1: 1 connection, 3 round trips": what a run cost a node.</summary>
+    internal static string CostLine(INodeSession session) =>
+        $"{session.Node.Name}: {Plural(session.Connections, "connection")}, {Plural(session.RoundTrips, "round trip")}";
+
+    private static string Plural(int count, string noun) =>
+        count.ToString(System.Globalization.CultureInfo.InvariantCulture) + " " + noun + (count == 1 ? "" : "s");
+
     /// <summary>
     /// Runs <paramref name="cleanup"/> for each session and then closes it, in parallel, with a time limit of its own:
-    /// this also runs after Ctrl+C, when the run's token is already cancelled.
+    /// this also runs after Ctrl+C, when the run's token is already cancelled. -Verbose then says what the run cost each
+    /// node ("node1: 1 connection, 3 round trips"), which the benchmark reads.
     /// </summary>
     public async Task CloseAllAsync(IEnumerable<INodeSession> sessions, Func<INodeSession, CancellationToken, Task>? cleanup = null)
     {
@@ -84,6 +92,7 @@ internal sealed class RunScope
             catch (Exception e) { Verbose($"{s.Node.Name}: cleanup failed: {e.Message}"); }
             try { await s.DisposeAsync().ConfigureAwait(false); }
             catch (Exception e) { Verbose($"{s.Node.Name}: closing the connection failed: {e.Message}"); }
+            Verbose(CostLine(s));
         }).ToList()).ConfigureAwait(false);
     }
 }

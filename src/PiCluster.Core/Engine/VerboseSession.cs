@@ -29,6 +29,8 @@ internal sealed class VerboseSession : INodeSession
 
     public int RoundTrips => _inner.RoundTrips;
 
+    public int Connections => _inner.Connections;
+
     public Task<CommandResult> RunAsync(RemoteCommand command, CancellationToken cancellationToken)
     {
         _verbose($"{Node.Name}: {CommandSummary.Describe(command, _redactor)}");

@@ -14,6 +14,9 @@ public interface INodeSession : IAsyncDisposable
     /// <summary>How many round trips (commands) this session has made; tests use it to prove batching.</summary>
     int RoundTrips { get; }
 
+    /// <summary>How many SSH connections this session has opened: one, plus one per reconnect.</summary>
+    int Connections { get; }
+
     /// <summary>Runs a command. Throws <see cref="NodeException"/> when the node cannot be reached.</summary>
     Task<CommandResult> RunAsync(RemoteCommand command, CancellationToken cancellationToken);
 

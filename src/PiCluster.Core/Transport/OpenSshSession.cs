@@ -56,7 +56,7 @@ public sealed class OpenSshSession : INodeSession
     /// <inheritdoc />
     public int RoundTrips => Volatile.Read(ref _roundTrips);
 
-    /// <summary>How many SSH connections (masters) this session has opened: one, plus one per reconnect.</summary>
+    /// <inheritdoc />
     public int Connections => Volatile.Read(ref _connections);
 
     /// <summary>The node's boot id as last seen, or null before the first command.</summary>

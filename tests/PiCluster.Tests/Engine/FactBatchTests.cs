@@ -139,6 +139,7 @@ public class FactBatchTests
         // Take the lock, read all facts, release the lock: nothing else.
         Assert.Equal(3, commands.Count);
         Assert.Contains("picluster-fact-batch", commands[1].Script);
+        Assert.Contains("n1: 1 connection, 3 round trips", host.Verbose); // what -Verbose (and the benchmark) reads
     }
 
     [Fact]

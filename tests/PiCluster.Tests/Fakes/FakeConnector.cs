@@ -70,6 +70,7 @@ public sealed class FakeConnector : INodeConnector
 
         public PiNode Node => _inner.Node;
         public int RoundTrips => _inner.RoundTrips;
+        public int Connections => _inner.Connections;
         public Task<CommandResult> RunAsync(RemoteCommand command, CancellationToken cancellationToken) => _inner.RunAsync(command, cancellationToken);
         public Task ReconnectAsync(TimeSpan timeout, CancellationToken cancellationToken) => _inner.ReconnectAsync(timeout, cancellationToken);
 

@@ -21,6 +21,7 @@ public sealed class FakeNodeSession : INodeSession
     public PiNode Node { get; }
     public List<RemoteCommand> Commands { get; } = new();
     public int RoundTrips => Commands.Count;
+    public int Connections => 1 + Reconnects;
     public int Reconnects { get; private set; }
 
     public Task<CommandResult> RunAsync(RemoteCommand command, CancellationToken cancellationToken)

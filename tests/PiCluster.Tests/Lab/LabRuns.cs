@@ -41,6 +41,7 @@ public sealed class CountingConnector : INodeConnector
     {
         public PiNode Node => inner.Node;
         public int RoundTrips => inner.RoundTrips;
+        public int Connections => inner.Connections;
 
         public Task<CommandResult> RunAsync(RemoteCommand command, CancellationToken cancellationToken)
         {
