@@ -16,8 +16,9 @@ namespace PiCluster.Engine;
 /// <see cref="RunOptions.ThrottleLimit"/> at once); then, on the calling thread and in node order,
 /// <see cref="IRunHost.ShouldProcess"/> for each node whose plan has changes; then <see cref="NodeStep.ApplyAsync"/> in
 /// parallel. Every node yields one <see cref="StepResult"/> per step; a failing node also yields a
-/// <see cref="NodeFailure"/> and drops out of later steps while the others go on. A declined node (-WhatIf, -Confirm
-/// "no") yields nothing more. Each node gets one connection and the run lock for the whole run, and the facts of every
+/// <see cref="NodeFailure"/> and drops out of later steps while the others go on. A step declined on a node (-WhatIf,
+/// -Confirm "no") yields no result there, and the node goes on to plan the later steps from its facts as they are, so a
+/// -WhatIf of several steps shows every step's plan. Each node gets one connection and the run lock for the whole run, and the facts of every
 /// step are read in one round trip right after the lock is taken (<see cref="NodeStep.FactCommands"/>,
 /// <see cref="PrefetchingSession"/>): a step plans from them unless an earlier change on the node made them stale.
 /// </summary>
@@ -127,8 +128,8 @@ public sealed class ClusterRunner
                     bool approved;
                     try { approved = await scope.Pump.Ask(h => h.ShouldProcess(run1.Node, text)).ConfigureAwait(false); }
                     catch (OperationCanceledException) { cancellation.ThrowIfCancellationRequested(); throw; }
+                    // Declined: nothing changes and nothing is reported for this step, but later steps still plan.
                     if (approved) toApply.Add(run);
-                    else run.Active = false;
                 }
 
                 await Throttled.ForEachAsync(toApply, _options.ThrottleLimit, run =>

@@ -79,7 +79,7 @@ public class ClusterRunnerTests
     }
 
     [Fact]
-    public void DecliningAppliesNothingEmitsNothingAndSkipsLaterStepsForThatNode()
+    public void DecliningAppliesNothingAndEmitsNothingButLaterStepsStillPlanForThatNode()
     {
         var host = new RecordingRunHost { Answer = (node, _) => node.Name != "w1" };
         var applied = new ConcurrentBag<string>();
@@ -91,8 +91,9 @@ public class ClusterRunnerTests
         Runner(new FakeConnector()).Run(Nodes, new[] { a, b }, host, CancellationToken.None);
 
         Assert.Equal(new[] { "cp1" }, applied);
-        Assert.DoesNotContain(host.Results, r => r.Node.Name == "w1");
-        Assert.DoesNotContain("w1", laterPlans);
+        Assert.DoesNotContain(host.Results, r => r.Node.Name == "w1" && r.Step == "A");
+        Assert.Contains("w1", laterPlans); // a -WhatIf of several steps shows every step
+        Assert.Contains(host.Results, r => r.Node.Name == "w1" && r.Step == "B" && r.Status == StepStatus.Unchanged);
         Assert.Contains(host.Results, r => r.Node.Name == "w2" && r.Step == "A" && r.Status == StepStatus.Unchanged);
         Assert.Equal(2, host.ShouldProcessCalls.Count); // the unchanged node is not asked
     }
@@ -106,7 +107,8 @@ public class ClusterRunnerTests
         Runner(new FakeConnector()).Run(Nodes, new[] { a, a }, host, CancellationToken.None);
         Assert.Equal(0, applied);
         Assert.Empty(host.Results);
-        Assert.Equal(3, host.ShouldProcessCalls.Count);
+        // Every node is asked for every step: the second step is planned too.
+        Assert.Equal(6, host.ShouldProcessCalls.Count);
     }
 
     [Fact]
