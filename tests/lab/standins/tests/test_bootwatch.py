@@ -1,6 +1,6 @@
 """Host tests of the lab's stall detection (tests/lab/bootwatch.py) in every place a boot happens: the image build's
 boot (`bootwatch.py run`), the node supervisor (nodevm.py: first boot, Pi power-cycle boots, a GRUB reset inside one
-qemu) and `lab` itself (a node that gives up). qemu is played by fake_qemu.py, which prints
+qemu) and `lab` itself (a node that gives up, a failed image build). qemu is played by fake_qemu.py, which prints
 some console lines and then goes silent, or boots, as a plan file says; stalls are made short with
 PILAB_STALL_SECONDS. No VM, a few seconds a test.
 
@@ -293,7 +293,7 @@ class NodeSupervisorTest(FakeQemuTest):
 
 
 class LabCommandTest(FakeQemuTest):
-    """`lab` itself: how a stalled node reaches whoever called it."""
+    """`lab` itself: how a stalled node and a failed image build reach whoever called it."""
 
     def lab(self, *args: str, lab: str = LAB, timeout: float = 120) -> subprocess.CompletedProcess:
         return subprocess.run([lab, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
@@ -333,6 +333,52 @@ class LabCommandTest(FakeQemuTest):
         self.assertNotIn("no SSH within the boot timeout", r.stderr)
         self.assertIn("node1| [    1.096854] clocksource: Switched to clocksource hpet", r.stderr)
         self.assertIn("stalled", self.lab("status").stdout)
+
+    def copy_of_the_lab(self, build_image: str) -> str:
+        """The lab scripts in a temp dir with a stand-in build-image (the image recipe is part of the cache key)."""
+        lab_dir = os.path.join(self.dir, "labcopy")
+        shutil.copytree(LAB_DIR, lab_dir, ignore=shutil.ignore_patterns(".state", "__pycache__", "standins", "repo"))
+        with open(os.path.join(lab_dir, "image", "build-image"), "w") as f:
+            f.write(build_image)
+        self.env["PILAB_CACHE"] = os.path.join(self.dir, "cache")
+        self.env["PILAB_STATE"] = os.path.join(self.dir, "state")
+        self.env["PILAB_ACCEL"] = "-accel tcg"
+        lab = os.path.join(lab_dir, "lab")
+        self.addCleanup(self.lab, "down", lab=lab)  # whatever a broken lab up may have started
+        return lab
+
+    def test_a_failed_image_build_is_not_reported_as_built_and_lab_up_boots_nothing(self):
+        # What a build that stalled for good leaves: some files in OUTDIR.tmp, a non-zero exit.
+        lab = self.copy_of_the_lab('#!/bin/bash\nmkdir -p "$1.tmp/pi" && touch "$1.tmp/pi/root.qcow2"\n'
+                                   'echo "bootwatch: BOOT FAILED: boot stalled ... in each of 3 attempt(s)" >&2\nexit 1\n')
+        r = self.lab("up", "1", lab=lab)
+        self.assertNotEqual(0, r.returncode)
+        self.assertIn("bootwatch: BOOT FAILED", r.stderr)
+        self.assertIn("lab: the image build failed (see above); no image was kept, no node was started", r.stderr)
+        self.assertIn("pilab timing image-build-failed", r.stderr)
+        self.assertNotIn("built", r.stderr.replace("image-build-failed", ""))
+        self.assertEqual([], os.listdir(os.path.join(self.dir, "cache", "images")), "nothing of the build is left")
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "state", "nodes")), "no node was set up")
+        self.assertEqual([], self.starts(), "no qemu was started")
+
+    def test_a_partial_image_in_the_cache_is_not_used_but_built_again(self):
+        lab = self.copy_of_the_lab('#!/bin/bash\nset -e\necho build >>"$(dirname "$1")/../builds"\n'
+                                   'mkdir -p "$1.tmp/pi" "$1.tmp/grub"\n'
+                                   'for f in pi/root.qcow2 pi/boot.qcow2 pi/vmlinuz pi/initrd.img grub/disk.qcow2; do\n'
+                                   '  echo x >"$1.tmp/$f"; done\nrm -rf "$1" && mv "$1.tmp" "$1"\n')
+        first = self.lab("image", lab=lab)
+        self.assertEqual(0, first.returncode, first.stderr)
+        image = first.stdout.strip()
+        self.assertIn("pilab timing image-build", first.stderr)
+        os.remove(os.path.join(image, "pi", "vmlinuz"))  # say, an image dir an older lab left half-written
+        again = self.lab("image", lab=lab)
+        self.assertEqual(0, again.returncode, again.stderr)
+        self.assertEqual(image, again.stdout.strip())
+        self.assertTrue(os.path.exists(os.path.join(image, "pi", "vmlinuz")))
+        self.assertEqual(2, read(os.path.join(self.dir, "cache", "builds")).count("build"))
+        cached = self.lab("image", lab=lab)
+        self.assertNotIn("building", cached.stderr)
+        self.assertEqual(2, read(os.path.join(self.dir, "cache", "builds")).count("build"), "a complete image is reused")
 
 
 if __name__ == "__main__":
