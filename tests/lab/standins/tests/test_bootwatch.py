@@ -322,8 +322,8 @@ class LabCommandTest(FakeQemuTest):
     def test_a_node_whose_every_boot_stalls_fails_lab_start_loudly_with_the_console_tail(self):
         self.make_state()
         self.plan("stall", "stall", "stall")
-        # A boot timeout shorter than three stalled attempts: each retried boot gets the timeout anew.
-        r = self.lab("start", "node1", "--timeout", "5")
+        # A boot timeout shorter than three stalled attempts (4.5 s of silence alone): each retried boot gets it anew.
+        r = self.lab("start", "node1", "--timeout", "4")
         self.assertNotEqual(0, r.returncode)
         self.assertEqual(["stall"] * 3, self.starts())
         self.assertIn("lab: node1: boot stalled (no console output for 1.5 s): killed qemu, boot attempt 2 of 3", r.stderr)
@@ -333,6 +333,15 @@ class LabCommandTest(FakeQemuTest):
         self.assertNotIn("no SSH within the boot timeout", r.stderr)
         self.assertIn("node1| [    1.096854] clocksource: Switched to clocksource hpet", r.stderr)
         self.assertIn("stalled", self.lab("status").stdout)
+
+    def test_a_bad_stall_setting_stops_lab_before_any_boot(self):
+        self.make_state()
+        self.plan("boot")
+        self.env["PILAB_STALL_SECONDS"] = "soon"
+        r = self.lab("start", "node1")
+        self.assertNotEqual(0, r.returncode)
+        self.assertIn("PILAB_STALL_SECONDS must be a positive number of seconds, not 'soon'", r.stderr)
+        self.assertEqual([], self.starts())
 
     def copy_of_the_lab(self, build_image: str) -> str:
         """The lab scripts in a temp dir with a stand-in build-image (the image recipe is part of the cache key)."""
