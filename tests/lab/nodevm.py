@@ -9,16 +9,21 @@ qemu again with it. A guest power-off ends the loop. The GRUB flavour boots thro
 from its disk and reboots inside one qemu process.
 
 Usage: nodevm.py NODE_DIR    (NODE_DIR/config.json written by `lab`)
-Files in NODE_DIR: status (booting|running|off|stopped|crashed), boots, cmdline (last -append),
-supervisor.log, console.log (serial, appended), monitor.sock (HMP), qmp.sock, qemu.pid.
+Files in NODE_DIR: status (running|rebooting|off|stopped|crashed|stalled), boots (qemu starts), cmdline (last
+-append), supervisor.log, console.log (serial, appended), monitor.sock (HMP), qmp.sock, qemu.pid; stall-retries
+(boots started again because one stalled, see bootwatch.py) and boot-failure (why the node gave up, status stalled).
 """
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bootwatch  # noqa: E402  (the lab's own module, next to this file)
 
 
 def log(node_dir: str, msg: str) -> None:
@@ -97,36 +102,110 @@ def qemu_args(cfg: dict, node_dir: str, cmdline: str | None, loadvm: bool) -> li
     return args
 
 
-def watch_qmp(path: str, proc: subprocess.Popen) -> str:
-    """Follows qemu's QMP events until qemu exits; returns the last SHUTDOWN reason ('' if none)."""
-    sock = None
-    for _ in range(300):
-        if proc.poll() is not None:
-            return ""
+class QmpEvents:
+    """qemu's QMP events, read without blocking the supervisor's loop (qemu opens the socket a moment after start)."""
+
+    def __init__(self, path: str):
+        self.path, self.sock, self.buf = path, None, b""
+
+    def poll(self, wait: float) -> list[dict]:
+        """Events that arrived within WAIT seconds."""
+        if self.sock is None:
+            try:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.connect(self.path)
+                sock.sendall(b'{"execute":"qmp_capabilities"}\n')
+                self.sock = sock
+            except OSError:
+                sock.close()
+                time.sleep(wait)
+                return []
+        ready, _, _ = select.select([self.sock], [], [], wait)
+        if not ready:
+            return []
         try:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.connect(path)
-            break
+            chunk = self.sock.recv(65536)
         except OSError:
-            sock.close()
-            sock = None
-            time.sleep(0.1)
-    if sock is None:
-        proc.wait()
-        return ""
-    reason = ""
-    f = sock.makefile("rwb", buffering=0)
-    f.write(b'{"execute":"qmp_capabilities"}\n')
-    for line in f:
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            continue
-        if msg.get("event") == "SHUTDOWN":
-            reason = msg.get("data", {}).get("reason", "")
-    sock.close()
-    proc.wait()
-    return reason
+            chunk = b""
+        if not chunk:  # qemu is going away
+            self.close()
+            return []
+        self.buf += chunk
+        *lines, self.buf = self.buf.split(b"\n")
+        events = []
+        for line in lines:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            if "event" in msg:
+                events.append(msg)
+        return events
+
+    def drain(self) -> list[dict]:
+        """The events still unread once qemu has exited (its last SHUTDOWN may be among them)."""
+        events = []
+        while self.sock is not None:
+            more = self.poll(1.0)
+            if not more and self.sock is not None:
+                break  # nothing within a second: no more is coming
+            events += more
+        return events
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
+def new_boot_watch(cfg: dict, node_dir: str) -> bootwatch.BootWatch:
+    return bootwatch.BootWatch(os.path.join(node_dir, "console.log"), bootwatch.stall_seconds(),
+                               done_pattern=bootwatch.LOGIN_PROMPT, fail_pattern=cfg.get("failPattern"),
+                               probe=bootwatch.ssh_banner_probe(cfg["sshPort"]))
+
+
+def run_qemu(cfg: dict, node_dir: str, cmdline: str | None, loadvm: bool) -> tuple[int, str, bool, int]:
+    """Runs one qemu process until it exits; returns (exit status, last SHUTDOWN reason, whether a boot stalled,
+    how many boots ended before that: booted or failed on the console).
+
+    Every boot in it is watched for a stall (bootwatch.py): the cold boot at its start, and each guest reset inside
+    it (the GRUB flavour reboots in one qemu). A start from the snapshot is no boot and is not watched."""
+    proc = subprocess.Popen(qemu_args(cfg, node_dir, cmdline, loadvm), stdin=subprocess.DEVNULL,
+                            stdout=open(os.path.join(node_dir, "qemu.out"), "ab"), stderr=subprocess.STDOUT)
+    qmp = QmpEvents(os.path.join(node_dir, "qmp.sock"))
+    watch = None if loadvm else new_boot_watch(cfg, node_dir)
+    reason, stalled, finished = "", False, 0
+    try:
+        while proc.poll() is None:
+            for event in qmp.poll(0.5):
+                if event["event"] == "SHUTDOWN":
+                    reason = event.get("data", {}).get("reason", "")
+                elif event["event"] == "RESET":
+                    log(node_dir, f"guest reset ({event.get('data', {}).get('reason', '')}): watching the new boot")
+                    watch = new_boot_watch(cfg, node_dir)
+            if proc.poll() is not None:
+                break
+            if watch is None:
+                continue
+            outcome = watch.check()
+            if outcome == "stalled":
+                log(node_dir, f"boot stalled: console quiet for {watch.quiet_for():.0f} s "
+                              f"(PILAB_STALL_SECONDS={watch.stall:g}); killing qemu")
+                bootwatch.kill(proc)
+                stalled = True
+            elif outcome is not None:
+                log(node_dir, f"boot {outcome} after {watch.elapsed():.1f} s "
+                              f"(longest console silence {watch.longest_quiet:.1f} s)")
+                watch = None
+                finished += 1
+        for event in qmp.drain():
+            if event["event"] == "SHUTDOWN":
+                reason = event.get("data", {}).get("reason", "")
+    finally:
+        qmp.close()
+        if proc.poll() is None:
+            bootwatch.kill(proc)
+    return proc.returncode, reason, stalled, finished
 
 
 def main() -> int:
@@ -135,8 +214,11 @@ def main() -> int:
         cfg = json.load(f)
     stop_flag = os.path.join(node_dir, "stop-requested")
     loadvm_flag = os.path.join(node_dir, "loadvm-on-start")
+    console = os.path.join(node_dir, "console.log")
     write(node_dir, "supervisor.pid", str(os.getpid()))
-    boots = 0
+    attempts = bootwatch.boot_attempts()
+    boots = retries = 0
+    attempt = 1  # of the boot under way; a boot that stalls is tried again, up to `attempts` times
     try:
         while True:
             cmdline = None
@@ -154,16 +236,30 @@ def main() -> int:
             boots += 1
             write(node_dir, "boots", str(boots))
             write(node_dir, "status", "running")
-            log(node_dir, f"start qemu (boot {boots}{', from snapshot reset' if loadvm else ''}): cmdline={cmdline!r}")
-            proc = subprocess.Popen(qemu_args(cfg, node_dir, cmdline, loadvm), stdin=subprocess.DEVNULL,
-                                    stdout=open(os.path.join(node_dir, "qemu.out"), "ab"), stderr=subprocess.STDOUT)
-            reason = watch_qmp(os.path.join(node_dir, "qmp.sock"), proc)
-            log(node_dir, f"qemu exited rc={proc.returncode} shutdown-reason={reason!r}")
+            log(node_dir, f"start qemu (boot {boots}{', from snapshot reset' if loadvm else ''}"
+                          f"{f', attempt {attempt} of {attempts}' if attempt > 1 else ''}): cmdline={cmdline!r}")
+            returncode, reason, stalled, finished = run_qemu(cfg, node_dir, cmdline, loadvm)
+            if finished:
+                attempt = 1  # what stalled, if anything, is a later boot in the same qemu (a GRUB reboot)
+            log(node_dir, f"qemu exited rc={returncode} shutdown-reason={reason!r}{' (killed: boot stalled)' if stalled else ''}")
             if os.path.exists(stop_flag):
                 os.unlink(stop_flag)
                 write(node_dir, "status", "stopped")
                 return 0
-            if proc.returncode != 0:
+            if stalled:
+                message = bootwatch.stall_message(bootwatch.stall_seconds(), attempt, attempts)
+                bootwatch.note_on_console(console, message)
+                log(node_dir, message)
+                if attempt < attempts:
+                    attempt += 1
+                    retries += 1
+                    write(node_dir, "stall-retries", str(retries))  # `lab` gives a retried boot a new deadline
+                    continue
+                write(node_dir, "boot-failure", message + "\n")
+                write(node_dir, "status", "stalled")
+                return 1
+            attempt = 1
+            if returncode != 0:
                 write(node_dir, "status", "crashed")
                 return 1
             if cfg["flavour"] == "pi" and reason == "guest-reset":
