@@ -311,7 +311,7 @@ internal sealed class ClusterValidator
 
     /// <summary>
     /// kube-controller-manager gives each node a /24 (IPv4) or /64 (IPv6) of the pod subnet and splits it into at most
-    /// 2^16 node subnets; flannel and canal release manifests hard-code 10.244.0.0/16; calico's is IPv4 only.
+    /// 2^16 node subnets; the release manifests PiCluster patches are IPv4 only.
     /// </summary>
     private void CheckPodSubnet(Cidr pod)
     {
@@ -324,11 +324,13 @@ internal sealed class ClusterValidator
         else if (nodeMask - pod.PrefixLength < 16 && 1 << (nodeMask - pod.PrefixLength) < _cluster.Nodes.Count)
             Error(k, "podSubnet", $"podSubnet '{pod}' has room for {1 << (nodeMask - pod.PrefixLength)} node(s) (a /{nodeMask} each) but the file lists {_cluster.Nodes.Count}: use a larger subnet, like a /16.");
 
+        // Install-PiPodNetwork patches an IPv4 pod subnet into the release manifests (flannel's net-conf.json Network,
+        // calico's CALICO_IPV4POOL_CIDR); their IPv6 settings are other fields that a custom manifest must set.
         var plugin = _cluster.Network.Plugin;
         if (_cluster.Network.Manifest.Length > 0)
             return;
-        if ((plugin == "flannel" || plugin == "canal") && pod.ToString() != FlannelReleaseSubnet)
-            Error(k, "podSubnet", $"{plugin}'s release manifest is fixed to the pod subnet {FlannelReleaseSubnet}: set podSubnet to {FlannelReleaseSubnet}, or give network.manifest with a manifest whose net-conf.json uses {pod}.");
+        if ((plugin == "flannel" || plugin == "canal") && pod.IsV6)
+            Error(k, "podSubnet", $"{plugin}'s release manifest sets up an IPv4 network only: use an IPv4 podSubnet, or give network.manifest with a manifest whose net-conf.json sets IPv6Network to {pod}.");
         else if (plugin == "calico" && pod.IsV6)
             Error(k, "podSubnet", $"calico's release manifest sets up IPv4 pools only: use an IPv4 podSubnet, or give network.manifest with one configured for {pod}.");
     }
