@@ -80,6 +80,12 @@ public sealed class KubernetesSettings
     /// <summary>host:port or VIP of the API server; required with more than one control plane.</summary>
     public string ControlPlaneEndpoint { get; set; } = "";
 
+    /// <summary>Extra names and addresses for the API server's certificate (beyond the LAN address, hostname and endpoint).</summary>
+    public List<string> CertSans { get; set; } = new();
+
+    /// <summary>Registry for the control-plane images (a mirror, e.g. registry.lan:5000/k8s); empty means kubeadm's registry.k8s.io.</summary>
+    public string ImageRepository { get; set; } = "";
+
     /// <summary>Apt repository URL; empty means https://pkgs.k8s.io/core:/stable:/v&lt;minor&gt;/deb/.</summary>
     public string PackageRepository { get; set; } = "";
 
@@ -95,6 +101,9 @@ public sealed class NetworkSettings
 
     /// <summary>Path or URL of the CNI manifest; empty means the plugin's release manifest.</summary>
     public string Manifest { get; set; } = "";
+
+    /// <summary>Expected SHA-256 of the manifest (64 hex digits); empty means the hash PiCluster records for the release manifest.</summary>
+    public string ManifestSha256 { get; set; } = "";
 }
 
 /// <summary>The <c>runtime</c> section.</summary>

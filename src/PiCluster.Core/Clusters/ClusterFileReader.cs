@@ -25,6 +25,8 @@ internal sealed class ClusterFileReader
         ["podSubnet"] = (r, k, v, f) => k.PodSubnet = r.Text(v, f) ?? k.PodSubnet,
         ["serviceSubnet"] = (r, k, v, f) => k.ServiceSubnet = r.Text(v, f) ?? k.ServiceSubnet,
         ["controlPlaneEndpoint"] = (r, k, v, f) => k.ControlPlaneEndpoint = r.Text(v, f) ?? "",
+        ["certSANs"] = (r, k, v, f) => k.CertSans = r.TextList(v, f, k),
+        ["imageRepository"] = (r, k, v, f) => k.ImageRepository = r.Text(v, f) ?? "",
         ["packageRepository"] = (r, k, v, f) => k.PackageRepository = r.Text(v, f) ?? "",
         ["repositoryKey"] = (r, k, v, f) => k.RepositoryKey = r.Text(v, f) ?? "",
     };
@@ -33,6 +35,7 @@ internal sealed class ClusterFileReader
     {
         ["plugin"] = (r, n, v, f) => n.Plugin = r.Text(v, f) ?? n.Plugin,
         ["manifest"] = (r, n, v, f) => n.Manifest = r.Text(v, f) ?? "",
+        ["manifestSha256"] = (r, n, v, f) => n.ManifestSha256 = r.Text(v, f) ?? "",
     };
 
     private static readonly Dictionary<string, FieldReader<RuntimeSettings>> RuntimeFields = new()

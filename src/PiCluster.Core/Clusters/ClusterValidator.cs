@@ -23,6 +23,9 @@ internal sealed class ClusterValidator
     private static readonly Regex Label = new("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant);
     private static readonly Regex InterfaceName = new(@"^[A-Za-z0-9_.:-]{1,15}$", RegexOptions.CultureInvariant);
     private static readonly Regex IPv4WithPort = new(@"^[0-9.]+:([0-9]+)$", RegexOptions.CultureInvariant);
+    private static readonly Regex ImageRepositorySyntax = new(
+        @"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$", RegexOptions.CultureInvariant);
+    private static readonly Regex Sha256Syntax = new("^[0-9A-Fa-f]{64}$", RegexOptions.CultureInvariant);
 
     private readonly ClusterDefinition _cluster;
     private readonly ClusterFileReader _reader;
@@ -49,6 +52,9 @@ internal sealed class ClusterValidator
             Error(k, "version", $"Kubernetes {version} is older than the oldest version PiCluster supports: choose 1.{KubernetesVersion.MinimumMinor} or later.");
 
         CheckEndpoint(k.ControlPlaneEndpoint);
+        CheckCertSans(k);
+        CheckImageRepository(k);
+        CheckManifestSha256(_cluster.Network);
         CheckUrl(k, "packageRepository", k.PackageRepository, pathAllowed: false);
         CheckUrl(k, "repositoryKey", k.RepositoryKey, pathAllowed: true);
         CheckUrl(_cluster.Network, "manifest", _cluster.Network.Manifest, pathAllowed: true);
@@ -81,6 +87,37 @@ internal sealed class ClusterValidator
         var portValid = port.Length == 0 || (Regex.IsMatch(port, "^[0-9]{1,5}$") && int.Parse(port, CultureInfo.InvariantCulture) is >= 1 and <= 65535);
         if (!hostValid || !portValid)
             Error(_cluster.Kubernetes, "controlPlaneEndpoint", $"controlPlaneEndpoint '{endpoint}' is invalid: write an address or host name with an optional port 1-65535, like 192.168.1.200:6443, k8s.home.lan or [fd00::10]:6443.");
+    }
+
+    /// <summary>kubeadm accepts an IP address, a DNS name or a wildcard DNS name (*.example.org) as a SAN.</summary>
+    private void CheckCertSans(KubernetesSettings k)
+    {
+        for (var i = 0; i < k.CertSans.Count; i++)
+        {
+            var san = k.CertSans[i];
+            var name = san.StartsWith("*.", StringComparison.Ordinal) ? san.Substring(2) : san;
+            var valid = Cidr.LooksLikeIp(san) ? Cidr.TryParseIp(san, out _) : Cidr.IsHostName(name);
+            if (!valid)
+                Error(k, $"certSANs[{i}]", $"certSANs entry '{san}' is neither an IP address nor a DNS name: write an address like 192.168.1.200, a name like k8s.home.lan or a wildcard like *.home.lan (no port, no scheme).");
+        }
+    }
+
+    /// <summary>A registry host with an optional port and path, as kubeadm prefixes image names with it: no scheme, no tag.</summary>
+    private void CheckImageRepository(KubernetesSettings k)
+    {
+        var repository = k.ImageRepository;
+        if (repository.Length == 0)
+            return;
+        if (repository.Contains("://"))
+            Error(k, "imageRepository", $"imageRepository '{repository}' has a URL scheme: write the registry without it, like {repository.Substring(repository.IndexOf("://", StringComparison.Ordinal) + 3).TrimEnd('/')}.");
+        else if (!ImageRepositorySyntax.IsMatch(repository))
+            Error(k, "imageRepository", $"imageRepository '{repository}' is not a registry path: write a host with an optional port and path, like registry.home.lan:5000/k8s (lower-case path, no tag).");
+    }
+
+    private void CheckManifestSha256(NetworkSettings network)
+    {
+        if (network.ManifestSha256.Length > 0 && !Sha256Syntax.IsMatch(network.ManifestSha256))
+            Error(network, "manifestSha256", $"manifestSha256 '{network.ManifestSha256}' is not a SHA-256: write the 64 hexadecimal digits that sha256sum prints for the manifest.");
     }
 
     private void CheckUrl(object owner, string field, string value, bool pathAllowed)
@@ -274,7 +311,7 @@ internal sealed class ClusterValidator
 
     /// <summary>
     /// kube-controller-manager gives each node a /24 (IPv4) or /64 (IPv6) of the pod subnet and splits it into at most
-    /// 2^16 node subnets; flannel and canal release manifests hard-code 10.244.0.0/16; calico's is IPv4 only.
+    /// 2^16 node subnets; the release manifests PiCluster patches are IPv4 only.
     /// </summary>
     private void CheckPodSubnet(Cidr pod)
     {
@@ -287,11 +324,13 @@ internal sealed class ClusterValidator
         else if (nodeMask - pod.PrefixLength < 16 && 1 << (nodeMask - pod.PrefixLength) < _cluster.Nodes.Count)
             Error(k, "podSubnet", $"podSubnet '{pod}' has room for {1 << (nodeMask - pod.PrefixLength)} node(s) (a /{nodeMask} each) but the file lists {_cluster.Nodes.Count}: use a larger subnet, like a /16.");
 
+        // Install-PiPodNetwork patches an IPv4 pod subnet into the release manifests (flannel's net-conf.json Network,
+        // calico's CALICO_IPV4POOL_CIDR); their IPv6 settings are other fields that a custom manifest must set.
         var plugin = _cluster.Network.Plugin;
         if (_cluster.Network.Manifest.Length > 0)
             return;
-        if ((plugin == "flannel" || plugin == "canal") && pod.ToString() != FlannelReleaseSubnet)
-            Error(k, "podSubnet", $"{plugin}'s release manifest is fixed to the pod subnet {FlannelReleaseSubnet}: set podSubnet to {FlannelReleaseSubnet}, or give network.manifest with a manifest whose net-conf.json uses {pod}.");
+        if ((plugin == "flannel" || plugin == "canal") && pod.IsV6)
+            Error(k, "podSubnet", $"{plugin}'s release manifest sets up an IPv4 network only: use an IPv4 podSubnet, or give network.manifest with a manifest whose net-conf.json sets IPv6Network to {pod}.");
         else if (plugin == "calico" && pod.IsV6)
             Error(k, "podSubnet", $"calico's release manifest sets up IPv4 pools only: use an IPv4 podSubnet, or give network.manifest with one configured for {pod}.");
     }

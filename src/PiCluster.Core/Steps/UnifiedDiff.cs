@@ -1,13 +1,20 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Text;
+using DiffPlex;
 using PiCluster.Steps.NodePrep;
 
 namespace PiCluster.Steps;
 
-/// <summary>Unified diffs of small text files (config and boot files), for -WhatIf and results.</summary>
+/// <summary>
+/// Unified diffs of text files (config and boot files, and CNI manifests of thousands of lines), for -WhatIf and results.
+/// The line matching is DiffPlex's Myers diff (O((n+m)·d) time, linear memory), so a large file with a few changes is cheap.
+/// </summary>
 public static class UnifiedDiff
 {
+    private const int Context = 3;
+
     /// <summary>
     /// A unified diff from <paramref name="before"/> (null: the file does not exist) to <paramref name="after"/>, with
     /// three lines of context. Line terminators count (a CRLF line differs from an LF line; CR shows as ^M), so a diff
@@ -15,30 +22,16 @@ public static class UnifiedDiff
     /// </summary>
     public static string Create(string path, byte[]? before, byte[] after)
     {
-        var a = before is null ? new List<TextLines.Line>() : TextLines.Split(TextLines.ByteEncoding.GetString(before));
-        var b = TextLines.Split(TextLines.ByteEncoding.GetString(after));
         if (before is not null && before.AsSpan().SequenceEqual(after)) return "";
-
-        // Longest common subsequence over whole lines (files here are small).
-        var lcs = new int[a.Count + 1, b.Count + 1];
-        for (var i = a.Count - 1; i >= 0; i--)
-            for (var j = b.Count - 1; j >= 0; j--)
-                lcs[i, j] = a[i] == b[j] ? lcs[i + 1, j + 1] + 1 : Math.Max(lcs[i + 1, j], lcs[i, j + 1]);
-
-        var ops = new List<(char Op, TextLines.Line Line)>();
-        int x = 0, y = 0;
-        while (x < a.Count || y < b.Count)
-        {
-            if (x < a.Count && y < b.Count && a[x] == b[y]) { ops.Add((' ', a[x])); x++; y++; }
-            // Removals before additions, as diff prints them.
-            else if (x < a.Count && (y == b.Count || lcs[x + 1, y] >= lcs[x, y + 1])) ops.Add(('-', a[x++]));
-            else ops.Add(('+', b[y++]));
-        }
+        var oldText = before is null ? "" : TextLines.ByteEncoding.GetString(before);
+        var newText = TextLines.ByteEncoding.GetString(after);
+        var a = TextLines.Split(oldText);
+        var b = TextLines.Split(newText);
+        var ops = EditScript(oldText, newText, a, b);
 
         var text = new StringBuilder();
         text.Append("--- ").Append(before is null ? "/dev/null" : path).Append('\n');
         text.Append("+++ ").Append(path).Append('\n');
-        const int Context = 3;
         var index = 0;
         while (index < ops.Count)
         {
@@ -73,5 +66,30 @@ public static class UnifiedDiff
         return text.ToString();
     }
 
+    /// <summary>Every line as kept (' '), removed ('-') or added ('+'), removals before additions as diff prints them.</summary>
+    private static List<(char Op, TextLines.Line Line)> EditScript(string oldText, string newText, List<TextLines.Line> a, List<TextLines.Line> b)
+    {
+        // Whole lines with their terminators are the pieces, so "x\r\n" and "x\n" differ.
+        var result = Differ.Instance.CreateDiffs(oldText, newText, ignoreWhiteSpace: false, ignoreCase: false, LineChunker.Instance);
+        var ops = new List<(char, TextLines.Line)>(a.Count + b.Count);
+        int x = 0, y = 0;
+        foreach (var block in result.DiffBlocks.OrderBy(d => d.DeleteStartA))
+        {
+            while (x < block.DeleteStartA) { ops.Add((' ', a[x++])); y++; }
+            for (var k = 0; k < block.DeleteCountA; k++) ops.Add(('-', a[x++]));
+            for (var k = 0; k < block.InsertCountB; k++) ops.Add(('+', b[y++]));
+        }
+        while (x < a.Count) { ops.Add((' ', a[x++])); y++; }
+        return ops;
+    }
+
     private static string Range(int start, int count) => count == 1 ? $"{start}" : $"{(count == 0 ? start - 1 : start)},{count}";
+
+    /// <summary>Splits text exactly as <see cref="TextLines.Split"/> does, each piece a line with its terminator.</summary>
+    private sealed class LineChunker : IChunker
+    {
+        public static readonly LineChunker Instance = new();
+
+        public IReadOnlyList<string> Chunk(string str) => TextLines.Split(str).Select(l => l.Content + l.Terminator).ToArray();
+    }
 }
