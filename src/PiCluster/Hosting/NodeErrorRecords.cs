@@ -2,7 +2,6 @@ using System;
 using System.Management.Automation;
 using PiCluster.Clusters;
 using PiCluster.Engine;
-using PiCluster.Transport;
 
 namespace PiCluster.Hosting;
 
@@ -27,13 +26,13 @@ internal static class NodeErrorRecords
         _ => ErrorCategory.NotSpecified,
     };
 
-    /// <summary>The error for one failed node.</summary>
+    /// <summary>
+    /// The error for one failed node. Its exception is the failure's redacted copy (message "node: step: detail", the
+    /// stack trace and inner exceptions redacted, no Data), never the exception the run caught: <c>$Error</c>,
+    /// <c>Get-Error</c> and <c>Export-Clixml</c> keep the whole record, not only its message.
+    /// </summary>
     public static ErrorRecord ForNode(NodeFailure failure) =>
-        new(failure.Exception ?? new NodeException(failure.Kind, failure.Message), failure.Kind.ToString(),
-            CategoryOf(failure.Kind), failure.Node)
-        {
-            ErrorDetails = new ErrorDetails($"{failure.Node.Name}: {failure.Step}: {failure.Message}"),
-        };
+        new(failure.Exception, failure.Kind.ToString(), CategoryOf(failure.Kind), failure.Node);
 
     /// <summary>The terminating error for a cluster file that cannot be used; the message lists every file:line:col problem.</summary>
     public static ErrorRecord ForClusterFile(ClusterFileException exception, string path) =>
