@@ -42,9 +42,20 @@ internal static class NodeErrorRecords
                 $"The cluster file has {exception.Errors.Count} error(s); no node was contacted.{Environment.NewLine}{exception.Message}"),
         };
 
-    /// <summary>The terminating error for a cluster file that does not exist or cannot be read.</summary>
-    public static ErrorRecord ForUnreadableFile(Exception exception, string path) =>
-        new(exception, "ClusterFileNotFound", ErrorCategory.ObjectNotFound, path);
+    /// <summary>
+    /// The terminating error for a cluster file that does not exist or cannot be read: "Cannot read the cluster file
+    /// 'path': why." (.NET's own words for a directory are "Access to the path is denied", which misleads).
+    /// </summary>
+    public static ErrorRecord ForUnreadableFile(Exception exception, string path, string? fullPath = null)
+    {
+        var why = fullPath is not null && System.IO.Directory.Exists(fullPath) ? "it is a directory, not a file."
+            : exception is System.IO.FileNotFoundException or System.IO.DirectoryNotFoundException ? "there is no such file."
+            : exception.Message;
+        return new ErrorRecord(exception, "ClusterFileNotFound", ErrorCategory.ObjectNotFound, path)
+        {
+            ErrorDetails = new ErrorDetails($"Cannot read the cluster file '{path}': {why}"),
+        };
+    }
 
     /// <summary>The non-terminating error for a -Name without wildcards that matches no node.</summary>
     public static ErrorRecord ForMissingNode(string name, string path) =>
