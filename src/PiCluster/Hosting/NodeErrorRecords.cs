@@ -51,10 +51,9 @@ internal static class NodeErrorRecords
         var why = fullPath is not null && System.IO.Directory.Exists(fullPath) ? "it is a directory, not a file."
             : exception is System.IO.FileNotFoundException or System.IO.DirectoryNotFoundException ? "there is no such file."
             : exception.Message;
-        return new ErrorRecord(exception, "ClusterFileNotFound", ErrorCategory.ObjectNotFound, path)
-        {
-            ErrorDetails = new ErrorDetails($"Cannot read the cluster file '{path}': {why}"),
-        };
+        // The message in the exception too: scripts (and Pester's -ExpectedMessage) read $_.Exception.Message.
+        return new ErrorRecord(new ItemNotFoundException($"Cannot read the cluster file '{path}': {why}", exception),
+            "ClusterFileNotFound", ErrorCategory.ObjectNotFound, path);
     }
 
     /// <summary>The non-terminating error for a -Name without wildcards that matches no node.</summary>
