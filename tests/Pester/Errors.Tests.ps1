@@ -139,3 +139,19 @@ Describe 'A secret of <Length> characters' -ForEach $Secrets {
         Find-Secret $Secret $streams | Should -BeFalse
     }
 }
+
+Describe 'ShouldProcess text' {
+    It 'masks the password in the command Invoke-PiCommand -WhatIf shows' {
+        # -WhatIf writes to the host, not to a stream: read it from a child pwsh.
+        # This very PowerShell, also when it runs as a dotnet tool (dotnet pwsh.dll).
+        $pwsh = (Get-Process -Id $PID).Path
+        $arguments = @()
+        if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { $arguments += [Environment]::GetCommandLineArgs()[0] }
+        $manifest = Join-Path $RepoRoot 'PiCluster.psd1'
+        $script = "Import-Module '$manifest'; `$c = [pscredential]::new('pi', (ConvertTo-SecureString 'Pw' -AsPlainText -Force)); " +
+            "New-PiNode -Name down -Address 127.0.0.1 -Port 1 | Invoke-PiCommand -Command 'echo Pw | sudo -S true' -Credential `$c -WhatIf"
+        $text = & $pwsh @arguments -NoProfile -NonInteractive -Command $script | Out-String
+        $text | Should -Match 'What if: .*"Run: echo \*{8} \| sudo -S true" on target "down"'
+        $text | Should -Not -Match '\bPw\b'
+    }
+}

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
 using PiCluster.Transport;
@@ -33,8 +32,7 @@ internal sealed class RunScope
     public Redactor Redactor { get; }
 
     /// <summary>A redactor that masks the run's sudo password besides the standard patterns.</summary>
-    public static Redactor CreateRedactor(ConnectOptions options) =>
-        new(options.SudoPassword is null ? null : new[] { new NetworkCredential("", options.SudoPassword).Password });
+    public static Redactor CreateRedactor(ConnectOptions options) => Redactor.ForRun(options);
 
     /// <summary>Writes a verbose line through the pump, redacted.</summary>
     public void Verbose(string line) => Pump.Post(h => h.WriteVerbose(Redactor.Redact(line)));

@@ -46,6 +46,10 @@ public sealed class Redactor
         foreach (var s in secrets ?? Enumerable.Empty<string?>()) Add(s);
     }
 
+    /// <summary>A redactor for one run: it masks the run's sudo password (<see cref="ConnectOptions.SudoPassword"/>) too.</summary>
+    public static Redactor ForRun(ConnectOptions? options) =>
+        new(options?.SudoPassword is null ? null : new[] { new System.Net.NetworkCredential("", options.SudoPassword).Password });
+
     /// <summary>Registers a secret value to mask (see the rule in the remarks). Null and empty values are ignored.</summary>
     public void Add(string? secret)
     {
