@@ -68,7 +68,7 @@ public sealed class PreflightRunner
                 var results = Evaluate(node, nodeFacts);
                 scope.Pump.Post(h =>
                 {
-                    foreach (var r in results) h.WriteObject(r);
+                    foreach (var r in results) h.WriteObject(scope.Redacted(r));
                     h.WriteProgress(node, "Preflight", "done", 100);
                 });
             }
@@ -77,7 +77,7 @@ public sealed class PreflightRunner
         }, cancellation).ConfigureAwait(false);
 
         var across = EvaluateAcrossNodes(nodes.Where(facts.ContainsKey).Select(n => new KeyValuePair<PiNode, PreflightFacts>(n, facts[n])).ToList());
-        scope.Pump.Post(h => { foreach (var r in across) h.WriteObject(r); });
+        scope.Pump.Post(h => { foreach (var r in across) h.WriteObject(scope.Redacted(r)); });
     }
 
     /// <summary>The checks that need only this node's facts.</summary>

@@ -13,6 +13,9 @@ public sealed class ClusterDefinition
     /// <summary>The cluster's name.</summary>
     public string Name { get; set; } = "";
 
+    /// <summary>The cluster's name: what PowerShell shows for a node's Cluster.</summary>
+    public override string ToString() => Name;
+
     /// <summary>Kubernetes version, subnets and package source.</summary>
     public KubernetesSettings Kubernetes { get; set; } = new();
 

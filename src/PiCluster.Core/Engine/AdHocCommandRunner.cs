@@ -50,7 +50,7 @@ public sealed class AdHocCommandRunner
         {
             scope.Pump.Post(h => h.WriteProgress(node, StepName, "running", 50));
             var result = await session.RunAsync(command, cancellation).ConfigureAwait(false);
-            var output = new CommandOutput(node, result.ExitCode, result.Stdout, scope.Redactor.Redact(result.Stderr), clock.Elapsed);
+            var output = scope.Redacted(new CommandOutput(node, result.ExitCode, result.Stdout, result.Stderr, clock.Elapsed));
             scope.Pump.Post(h =>
             {
                 h.WriteObject(output);

@@ -170,15 +170,15 @@ public sealed class ClusterRunner
             run.PlanTime = clock.Elapsed;
             if (plan.SkipReason is not null)
             {
-                scope.Pump.Post(h => h.WriteObject(new StepResult(run.Node, step.Name, StepStatus.Skipped, duration: clock.Elapsed, message: plan.SkipReason)));
+                scope.Pump.Post(h => h.WriteObject(scope.Redacted(new StepResult(run.Node, step.Name, StepStatus.Skipped, duration: clock.Elapsed, message: plan.SkipReason))));
                 return;
             }
             run.Plan = plan;
             if (plan.Changes.Count == 0)
             {
                 run.Output = plan.Facts;
-                scope.Pump.Post(h => h.WriteObject(new StepResult(run.Node, step.Name, StepStatus.Unchanged, duration: clock.Elapsed,
-                    message: "already as desired", data: plan.Facts)));
+                scope.Pump.Post(h => h.WriteObject(scope.Redacted(new StepResult(run.Node, step.Name, StepStatus.Unchanged, duration: clock.Elapsed,
+                    message: "already as desired", data: plan.Facts))));
             }
         }
         catch (Exception e)
@@ -198,8 +198,8 @@ public sealed class ClusterRunner
             var elapsed = run.PlanTime + clock.Elapsed;
             var message = plan.Changes.Count == 1 ? plan.Changes[0].Description : $"{plan.Changes.Count} changes";
             var output = run.Output;
-            scope.Pump.Post(h => h.WriteObject(new StepResult(run.Node, step.Name, StepStatus.Changed, plan.Changes, elapsed,
-                scope.Redactor.Redact(message), data: output)));
+            scope.Pump.Post(h => h.WriteObject(scope.Redacted(new StepResult(run.Node, step.Name, StepStatus.Changed, plan.Changes, elapsed,
+                message, data: output))));
         }
         catch (Exception e)
         {
@@ -214,7 +214,7 @@ public sealed class ClusterRunner
         var failure = scope.ToFailure(run.Node, step.Name, error);
         scope.Pump.Post(h =>
         {
-            h.WriteObject(new StepResult(run.Node, step.Name, StepStatus.Failed, run.Plan?.Changes, elapsed, failure.Message));
+            h.WriteObject(scope.Redacted(new StepResult(run.Node, step.Name, StepStatus.Failed, run.Plan?.Changes, elapsed, failure.Detail)));
             h.WriteFailure(failure);
         });
     }

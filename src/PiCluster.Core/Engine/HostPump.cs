@@ -17,6 +17,12 @@ internal sealed class HostPump
     // still complete whatever waits on it, without touching the host.
     private readonly BlockingCollection<Action<IRunHost?>> _queue = new();
 
+    /// <summary>
+    /// Turns an exception the work ended with (other than a cancellation) into the one to throw to the caller, e.g. a
+    /// redacted copy. Host failures are rethrown as they are: they come from the host and hold nothing of the run.
+    /// </summary>
+    public Func<Exception, Exception>? WorkFailure { get; set; }
+
     /// <summary>Queues a call to the host. Never blocks.</summary>
     public void Post(Action<IRunHost> call)
     {
@@ -70,6 +76,11 @@ internal sealed class HostPump
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
             throw new OperationCanceledException("The run was cancelled.", cancellation);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && WorkFailure is not null)
+        {
+            // The work failed outside any node (a bug): what reaches the caller is the safe copy.
+            throw WorkFailure(e);
         }
     }
 }

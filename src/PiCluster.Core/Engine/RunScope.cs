@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
 using PiCluster.Transport;
@@ -23,6 +22,7 @@ internal sealed class RunScope
         Options = options;
         Pump = pump;
         Redactor = CreateRedactor(options.Connect);
+        pump.WorkFailure = e => RedactedException.Copy(e, Redactor);
     }
 
     public RunOptions Options { get; }
@@ -32,8 +32,7 @@ internal sealed class RunScope
     public Redactor Redactor { get; }
 
     /// <summary>A redactor that masks the run's sudo password besides the standard patterns.</summary>
-    public static Redactor CreateRedactor(ConnectOptions options) =>
-        new(options.SudoPassword is null ? null : new[] { new NetworkCredential("", options.SudoPassword).Password });
+    public static Redactor CreateRedactor(ConnectOptions options) => Redactor.ForRun(options);
 
     /// <summary>Writes a verbose line through the pump, redacted.</summary>
     public void Verbose(string line) => Pump.Post(h => h.WriteVerbose(Redactor.Redact(line)));
@@ -46,20 +45,36 @@ internal sealed class RunScope
     }
 
     /// <summary>Turns an exception from a step or the transport into a failure with a stable kind.</summary>
-    public NodeFailure ToFailure(PiNode node, string step, Exception error)
+    public NodeFailure ToFailure(PiNode node, string step, Exception error) => NodeFailure.From(node, step, error, Redactor);
+
+    /// <summary>
+    /// An output object as users may see it: the texts of step, check and command results redacted (a command's own
+    /// output only of the run's registered secrets: see <see cref="Redactor.RedactKnown"/>). Other objects pass as they are.
+    /// </summary>
+    public object Redacted(object item) => item switch
     {
-        var kind = error is NodeException ne ? ne.Kind : NodeErrorKind.StepFailed;
-        var message = Redactor.Redact(error.Message);
-        if (!message.StartsWith(node.Name + ":", StringComparison.Ordinal)) message = $"{node.Name}: {step}: {message}";
-        return new NodeFailure(node, step, kind, message, error);
-    }
+        StepResult r => new StepResult(r.Node, r.Step, r.Status,
+            r.Changes.Select(c => new Change(Redactor.Redact(c.Description), c.Diff is null ? null : Redactor.Redact(c.Diff), c.RebootRequired)).ToList(),
+            r.Duration, Redactor.Redact(r.Message), r.RebootRequired, RedactedData(r.Data)),
+        Checks.CheckResult c => new Checks.CheckResult(c.Node, c.Check, c.Passed, c.Severity, Redactor.Redact(c.Detail), Redactor.Redact(c.Remedy)),
+        CommandOutput o => new CommandOutput(o.Node, o.ExitCode, Redactor.RedactKnown(o.Output), Redactor.Redact(o.Error), o.Duration),
+        _ => item,
+    };
+
+    // Text data is redacted; a step's own data types hold no secrets (a step that learns one keeps it out of its data).
+    private object? RedactedData(object? data) => data switch
+    {
+        string text => Redactor.Redact(text),
+        IEnumerable<string> lines => lines.Select(Redactor.Redact).ToList(),
+        _ => data,
+    };
 
     /// <summary>Opens the node's one session for this run; on failure reports it and returns null.</summary>
     public async Task<INodeSession?> OpenAsync(PiNode node, string step, CancellationToken cancellation)
     {
         try
         {
-            Verbose($"{node.Name}: connecting to {node.Endpoint}");
+            Verbose($"{node.Name}: connecting to {SshErrors.Destination(node)}");
             var session = await _connector.OpenAsync(node, Options.Connect, cancellation).ConfigureAwait(false);
             return new VerboseSession(session, Verbose, Redactor);
         }

@@ -72,7 +72,7 @@ public sealed class OpenSshSession : INodeSession
             .ConfigureAwait(false);
         Interlocked.Increment(ref _connections);
         if (outcome.TimedOut)
-            throw new NodeException(NodeErrorKind.NodeUnreachable, $"{Node.Name} ({Node.Endpoint}): no SSH connection within {limit.TotalSeconds:0} s.");
+            throw new NodeException(NodeErrorKind.NodeUnreachable, $"{Node.Name}: no SSH connection to {SshErrors.Destination(Node)} within {limit.TotalSeconds:0} s.");
         if (outcome.ExitCode != 0) throw SshErrors.Classify(Node, outcome.Stderr, _redactor);
         _masterUp = true;
     }

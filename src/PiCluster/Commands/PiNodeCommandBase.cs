@@ -73,7 +73,7 @@ public abstract class PiNodeCommandBase : PSCmdlet
     protected override void EndProcessing()
     {
         var nodes = ParameterSetName == PathSet ? ClusterFileNodes.SelectFor(this, Path, Name) : _nodes.Nodes;
-        Execute(nodes, new PowerShellRunHost(this, MyInvocation.MyCommand.Name));
+        Execute(nodes, new PowerShellRunHost(this, MyInvocation.MyCommand.Name, Redactor.ForRun(CreateRunOptions().Connect)));
     }
 
     /// <summary>

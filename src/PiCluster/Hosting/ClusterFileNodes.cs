@@ -27,9 +27,11 @@ internal static class ClusterFileNodes
     /// </summary>
     public static List<PiNode> SelectFor(PSCmdlet cmdlet, string path, IReadOnlyCollection<string>? names)
     {
+        string? fullPath = null;
         try
         {
-            var nodes = Select(cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path), names, out var unmatched);
+            fullPath = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+            var nodes = Select(fullPath, names, out var unmatched);
             foreach (var name in unmatched) cmdlet.WriteError(NodeErrorRecords.ForMissingNode(name, path));
             return nodes;
         }
@@ -39,7 +41,7 @@ internal static class ClusterFileNodes
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            cmdlet.ThrowTerminatingError(NodeErrorRecords.ForUnreadableFile(e, path));
+            cmdlet.ThrowTerminatingError(NodeErrorRecords.ForUnreadableFile(e, path, fullPath));
         }
         return new List<PiNode>(); // not reached: ThrowTerminatingError throws
     }

@@ -2,7 +2,6 @@ using System;
 using System.Management.Automation;
 using PiCluster.Clusters;
 using PiCluster.Engine;
-using PiCluster.Transport;
 
 namespace PiCluster.Hosting;
 
@@ -27,13 +26,13 @@ internal static class NodeErrorRecords
         _ => ErrorCategory.NotSpecified,
     };
 
-    /// <summary>The error for one failed node.</summary>
+    /// <summary>
+    /// The error for one failed node. Its exception is the failure's redacted copy (message "node: step: detail", the
+    /// stack trace and inner exceptions redacted, no Data), never the exception the run caught: <c>$Error</c>,
+    /// <c>Get-Error</c> and <c>Export-Clixml</c> keep the whole record, not only its message.
+    /// </summary>
     public static ErrorRecord ForNode(NodeFailure failure) =>
-        new(failure.Exception ?? new NodeException(failure.Kind, failure.Message), failure.Kind.ToString(),
-            CategoryOf(failure.Kind), failure.Node)
-        {
-            ErrorDetails = new ErrorDetails($"{failure.Node.Name}: {failure.Step}: {failure.Message}"),
-        };
+        new(failure.Exception, failure.Kind.ToString(), CategoryOf(failure.Kind), failure.Node);
 
     /// <summary>The terminating error for a cluster file that cannot be used; the message lists every file:line:col problem.</summary>
     public static ErrorRecord ForClusterFile(ClusterFileException exception, string path) =>
@@ -43,9 +42,19 @@ internal static class NodeErrorRecords
                 $"The cluster file has {exception.Errors.Count} error(s); no node was contacted.{Environment.NewLine}{exception.Message}"),
         };
 
-    /// <summary>The terminating error for a cluster file that does not exist or cannot be read.</summary>
-    public static ErrorRecord ForUnreadableFile(Exception exception, string path) =>
-        new(exception, "ClusterFileNotFound", ErrorCategory.ObjectNotFound, path);
+    /// <summary>
+    /// The terminating error for a cluster file that does not exist or cannot be read: "Cannot read the cluster file
+    /// 'path': why." (.NET's own words for a directory are "Access to the path is denied", which misleads).
+    /// </summary>
+    public static ErrorRecord ForUnreadableFile(Exception exception, string path, string? fullPath = null)
+    {
+        var why = fullPath is not null && System.IO.Directory.Exists(fullPath) ? "it is a directory, not a file."
+            : exception is System.IO.FileNotFoundException or System.IO.DirectoryNotFoundException ? "there is no such file."
+            : exception.Message;
+        // The message in the exception too: scripts (and Pester's -ExpectedMessage) read $_.Exception.Message.
+        return new ErrorRecord(new ItemNotFoundException($"Cannot read the cluster file '{path}': {why}", exception),
+            "ClusterFileNotFound", ErrorCategory.ObjectNotFound, path);
+    }
 
     /// <summary>The non-terminating error for a -Name without wildcards that matches no node.</summary>
     public static ErrorRecord ForMissingNode(string name, string path) =>

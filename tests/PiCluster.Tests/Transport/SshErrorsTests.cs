@@ -25,7 +25,8 @@ public class SshErrorsTests
     {
         var e = SshErrors.Classify(Node, stderr);
         Assert.Equal(kind, e.Kind);
-        Assert.StartsWith("node1 (192.0.2.10:2222): ", e.Message);
+        Assert.StartsWith("node1: ", e.Message);
+        Assert.Contains(" 192.0.2.10:2222 ", e.Message);
         Assert.DoesNotContain("@@@", e.Message);
     }
 

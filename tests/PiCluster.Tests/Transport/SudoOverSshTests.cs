@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Security;
@@ -61,6 +62,57 @@ public class SudoOverSshTests
         var r = await run;
         Assert.Equal(("root\nin\n", ""), (r.Stdout, r.Stderr));
         Assert.Equal(0, (await session.RunAsync(new RemoteCommand("true", asRoot: true), default)).ExitCode);
+    }
+
+    [Fact]
+    public async Task ThePasswordIsInNoProcessEnvironmentAndNoFileWhileAndAfterSudoRuns()
+    {
+        var password = "Pw-" + Guid.NewGuid().ToString("N");
+        var started = DateTime.UtcNow.AddSeconds(-1);
+        using var server = SshServer.StartWithFakeSudo("password:" + password);
+        await using (var session = await Open(server, password))
+        {
+            var run = session.RunAsync(new RemoteCommand("sleep 2; echo root", asRoot: true), default);
+            await Task.Delay(1000);
+            // The stand-in sudo learns the right password from its environment (FAKE_SUDO_MODE); nothing else may hold it.
+            Assert.DoesNotContain(Environments(), e => e.Contains(password));
+            Assert.Equal("root\n", (await run).Stdout);
+        }
+        // Neither the node's side (the server's home) nor this machine's temporary folders got a file that holds it.
+        var written = new[] { "/tmp", Path.GetTempPath().TrimEnd('/') }.Distinct().SelectMany(root => FilesWrittenSince(started, root))
+            .Where(f => Path.GetFileName(f) != "sshd_config").Distinct().ToList();
+        Assert.Contains(written, f => f.StartsWith(server.Directory, StringComparison.Ordinal)); // we did look
+        Assert.DoesNotContain(written, f => Contains(f, password));
+    }
+
+    // Every readable process environment, without the stand-in sudo's own setting.
+    private static string[] Environments() => Directory.GetDirectories("/proc")
+        .Select(d => { try { return File.ReadAllText(Path.Combine(d, "environ")); } catch (IOException) { return ""; } catch (UnauthorizedAccessException) { return ""; } })
+        .Select(e => string.Join("\0", e.Split('\0').Where(v => !v.StartsWith("FAKE_SUDO_MODE=", StringComparison.Ordinal))))
+        .Where(e => e.Length > 0).ToArray();
+
+    // Regular files only (find -type f): reading a FIFO that some other process left in /tmp would block for ever.
+    private static IEnumerable<string> FilesWrittenSince(DateTime since, string root)
+    {
+        var find = new System.Diagnostics.ProcessStartInfo("find")
+        {
+            ArgumentList = { root, "-xdev", "-maxdepth", "4", "-type", "f", "-size", "-1024k", "-newermt",
+                since.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) + " UTC" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = System.Diagnostics.Process.Start(find)!;
+        _ = process.StandardError.ReadToEndAsync();
+        var files = process.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        process.WaitForExit();
+        return files;
+    }
+
+    private static bool Contains(string file, string text)
+    {
+        try { return File.ReadAllText(file).Contains(text, StringComparison.Ordinal); }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
     }
 
     [Theory]
