@@ -40,7 +40,7 @@ internal static class NodeErrorRecords
         new(exception, "ClusterFileInvalid", ErrorCategory.InvalidData, path)
         {
             ErrorDetails = new ErrorDetails(
-                $"The cluster file has {exception.Errors.Count} error(s); no node was contacted.{Environment.NewLine}{exception.Message}"),
+                $"The cluster file has {exception.Errors.Count + exception.MoreErrors} error(s); no node was contacted.{Environment.NewLine}{exception.Message}"),
         };
 
     /// <summary>The terminating error for a cluster file that does not exist or cannot be read.</summary>
