@@ -57,25 +57,25 @@ internal sealed class Cidr
         var slash = text.IndexOf('/');
         if (slash < 0)
         {
-            problem = $"'{text}' is not in CIDR notation: write the network address and prefix length, like {example}.";
+            problem = $"'{ValueRules.Show(text)}' is not in CIDR notation: write the network address and prefix length, like {example}.";
             return false;
         }
         if (!TryParseIp(text.Substring(0, slash), out var address))
         {
-            problem = $"'{text}' has a malformed network address: write an IPv4 or IPv6 address before the '/', like {example}.";
+            problem = $"'{ValueRules.Show(text)}' has a malformed network address: write an IPv4 or IPv6 address before the '/', like {example}.";
             return false;
         }
         var maxPrefix = address!.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
         var prefixText = text.Substring(slash + 1);
         if (!Regex.IsMatch(prefixText, "^[0-9]{1,3}$") || int.Parse(prefixText, CultureInfo.InvariantCulture) > maxPrefix)
         {
-            problem = $"'{text}' has a malformed prefix length: write a number from 0 to {maxPrefix} after the '/'.";
+            problem = $"'{ValueRules.Show(text)}' has a malformed prefix length: write a number from 0 to {maxPrefix} after the '/'.";
             return false;
         }
         cidr = new Cidr(address, int.Parse(prefixText, CultureInfo.InvariantCulture));
         if (!cidr.Network.Equals(address))
         {
-            problem = $"'{text}' has host bits set: did you mean {cidr}?";
+            problem = $"'{ValueRules.Show(text)}' has host bits set: did you mean {cidr}?";
             cidr = null;
             return false;
         }

@@ -81,8 +81,8 @@ internal sealed class ClusterValidator
         var closest = ClusterFileReader.Suggest(value, choices);
         var list = string.Join(", ", choices.Take(choices.Length - 1)) + " or " + choices[choices.Length - 1];
         Error(owner, field, closest is null
-            ? $"Unknown {what} '{value}'{suffix}: choose {list}."
-            : $"Unknown {what} '{value}'{suffix}: did you mean '{closest}'? Choose {list}.");
+            ? $"Unknown {what} '{ValueRules.Show(value)}'{suffix}: choose {list}."
+            : $"Unknown {what} '{ValueRules.Show(value)}'{suffix}: did you mean '{closest}'? Choose {list}.");
     }
 
     private void CheckSsh(SshSettings ssh)

@@ -63,7 +63,7 @@ public sealed class KubernetesVersion : IComparable<KubernetesVersion>, IEquatab
         var hint = text is not null && text.StartsWith("v", StringComparison.OrdinalIgnoreCase) && TryParse(text.Substring(1), out var withoutV, out _)
             ? $"write '{withoutV}' without the 'v'"
             : "write a minor channel like '1.34' or a patch version like '1.34.2'";
-        problem = $"Malformed Kubernetes version '{text}': {hint}.";
+        problem = $"Malformed Kubernetes version '{ValueRules.Show(text ?? "")}': {hint}.";
         return false;
     }
 
