@@ -17,10 +17,15 @@ public static class ClusterFileLoader
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static ClusterDefinition Load(string path)
     {
-        var cluster = Parse(Decode(ReadBounded(path), path), path);
+        var cluster = Parse(ReadBounded(path), path);
         cluster.SourcePath = Path.GetFullPath(path);
         return cluster;
     }
+
+    /// <summary>Decodes (strict UTF-8), parses and validates a cluster file's bytes.</summary>
+    internal static ClusterDefinition Parse(byte[] bytes, string fileName) => bytes.Length > ClusterFileLimits.MaxBytes
+        ? throw Refuse(fileName, 1, 1, TooLarge(bytes.Length))
+        : Parse(Decode(bytes, fileName), fileName);
 
     /// <summary>Parses and validates cluster YAML held in memory.</summary>
     /// <param name="yaml">The file's text.</param>

@@ -233,7 +233,8 @@ internal sealed class ClusterFileReader
     }
 
     public void Error(Mark mark, string message) =>
-        _errors.Add(new ClusterFileError(_file, Math.Max(1, (int)mark.Line), Math.Max(1, (int)mark.Column), message));
+        // Escaped as a whole too: a message may quote a node's name or another value that broke its rule.
+        _errors.Add(new ClusterFileError(_file, Math.Max(1, (int)mark.Line), Math.Max(1, (int)mark.Column), ValueRules.Escape(message)));
 
     private void Remember(object owner, string field, Mark mark)
     {
@@ -317,7 +318,7 @@ internal sealed class ClusterFileReader
         var text = Text(value, field);
         if (text is null)
             return null;
-        if (Regex.IsMatch(text, "^[0-9]{1,9}$"))
+        if (Regex.IsMatch(text, "^[0-9]{1,9}\\z"))
         {
             var number = int.Parse(text, CultureInfo.InvariantCulture);
             if (number >= min && number <= max)

@@ -18,16 +18,16 @@ public static class ValueRules
     /// <summary>The lowest and highest TCP port.</summary>
     public const int MinPort = 1, MaxPort = 65535;
 
-    private static readonly Regex Label = new("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant);
+    private static readonly Regex Label = new("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\z", RegexOptions.CultureInvariant);
 
     // Letters, digits, '.', '_' and '-' only (no ':', '/' or spaces, as Linux's dev_valid_name), and no leading '-' so the
     // name can never be read as an option of ip or nmcli.
-    private static readonly Regex InterfaceSyntax = new(@"^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,14}$", RegexOptions.CultureInvariant);
+    private static readonly Regex InterfaceSyntax = new(@"^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,14}\z", RegexOptions.CultureInvariant);
 
     // The portable login names of POSIX plus '.', at most 32 characters as useradd allows; never an ssh option.
-    private static readonly Regex UserSyntax = new(@"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$", RegexOptions.CultureInvariant);
+    private static readonly Regex UserSyntax = new(@"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}\z", RegexOptions.CultureInvariant);
 
-    private static readonly Regex HostWithPort = new(@"^(?:\[[^\]]*\]|[^:\[\]]+):([0-9]*)$", RegexOptions.CultureInvariant);
+    private static readonly Regex HostWithPort = new(@"^(?:\[[^\]]*\]|[^:\[\]]+):([0-9]*)\z", RegexOptions.CultureInvariant);
 
     private const string HostHint = "write an address like 192.168.1.201 or a name like node01.lan";
 
@@ -128,7 +128,7 @@ public static class ValueRules
             port = endpoint.Substring(endpoint.IndexOf(':') + 1);
         }
         var hostValid = bracket > 0 ? host.Contains(':') && Cidr.TryParseIp(host, out _) : IsHost(host);
-        var portValid = port.Length == 0 || (Regex.IsMatch(port, "^[0-9]{1,5}$") && Port(int.Parse(port, CultureInfo.InvariantCulture)) is null);
+        var portValid = port.Length == 0 || (Regex.IsMatch(port, "^[0-9]{1,5}\\z") && Port(int.Parse(port, CultureInfo.InvariantCulture)) is null);
         return hostValid && portValid ? null
             : $"controlPlaneEndpoint '{Show(endpoint)}' is invalid: write an address or host name with an optional port 1-65535, like 192.168.1.200:6443, k8s.home.lan or [fd00::10]:6443.";
     }
@@ -137,12 +137,24 @@ public static class ValueRules
     /// A value as a message may quote it: control characters written as escapes (\n, \u0000), so that a hostile value
     /// cannot add lines to an error or a log, and at most 100 characters.
     /// </summary>
-    public static string Show(string value)
+    public static string Show(string value) =>
+        value.Length > 100 ? Escape(value.Substring(0, 100)) + "..." : Escape(value);
+
+    /// <summary>The text with control characters (and lone surrogates) written as escapes, so it stays on one line.</summary>
+    public static string Escape(string text)
     {
-        var text = new StringBuilder();
-        foreach (var ch in value.Length > 100 ? value.Substring(0, 100) : value)
+        if (!text.Any(ch => char.IsControl(ch) || char.IsSurrogate(ch)))
+            return text;
+        var escaped = new StringBuilder();
+        for (var i = 0; i < text.Length; i++)
         {
-            text.Append(ch switch
+            var ch = text[i];
+            if (char.IsHighSurrogate(ch) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                escaped.Append(ch).Append(text[++i]); // a well-formed pair is a character like any other
+                continue;
+            }
+            escaped.Append(ch switch
             {
                 '\n' => "\\n",
                 '\r' => "\\r",
@@ -151,7 +163,7 @@ public static class ValueRules
                 _ => ch.ToString(),
             });
         }
-        return value.Length > 100 ? text + "..." : text.ToString();
+        return escaped.ToString();
     }
 
     /// <summary>True for an IP address (strict: four decimal parts for IPv4, IPv6 without brackets) or a DNS name.</summary>
