@@ -20,7 +20,8 @@ public sealed class PiNode
         if (port is { } p) Require(nameof(port), ValueRules.Port(p));
         if (identityFile is not null) Require(nameof(identityFile), ValueRules.FilePath(identityFile));
         if (configFile is not null) Require(nameof(configFile), ValueRules.FilePath(configFile));
-        if (!string.IsNullOrEmpty(lanAddress)) Require(nameof(lanAddress), ValueRules.LanAddress(lanAddress!));
+        // A LanAddress equal to Address is the default coming back (a node rebuilt after Import-Clixml), not a choice.
+        if (!string.IsNullOrEmpty(lanAddress) && lanAddress != address) Require(nameof(lanAddress), ValueRules.LanAddress(lanAddress!));
         if (!Enum.IsDefined(typeof(NodeRole), role)) throw new ArgumentException($"Role {(int)role} is not a node role: choose ControlPlane or Worker.", nameof(role));
         Name = name;
         Address = address;

@@ -206,6 +206,8 @@ public class ValueRulesTests
         Assert.Equal("lanAddress", Assert.Throws<ArgumentException>(() => new PiNode("n1", "h", lanAddress: "127.0.0.1")).ParamName);
         Assert.Equal("role", Assert.Throws<ArgumentException>(() => new PiNode("n1", "h", (NodeRole)42)).ParamName);
         Assert.Equal("node01.lan", new PiNode("n1", "node01.lan", user: "pi", port: 22, lanAddress: "192.168.1.5").Address);
+        // What a lab node looks like after Import-Clixml: its LanAddress is the default, its loopback Address.
+        Assert.Equal("127.0.0.1", new PiNode("n1", "127.0.0.1", port: 2201, lanAddress: "127.0.0.1").LanAddress);
     }
 
     [Theory]
