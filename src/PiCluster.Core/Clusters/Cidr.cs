@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -10,7 +11,7 @@ namespace PiCluster.Clusters;
 internal sealed class Cidr
 {
     private static readonly Regex HostNameSyntax = new(
-        @"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$",
+        @"^(?=.{1,253}\z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\z",
         RegexOptions.CultureInvariant);
 
     private readonly byte[] _bytes;
@@ -57,25 +58,25 @@ internal sealed class Cidr
         var slash = text.IndexOf('/');
         if (slash < 0)
         {
-            problem = $"'{text}' is not in CIDR notation: write the network address and prefix length, like {example}.";
+            problem = $"'{ValueRules.Show(text)}' is not in CIDR notation: write the network address and prefix length, like {example}.";
             return false;
         }
         if (!TryParseIp(text.Substring(0, slash), out var address))
         {
-            problem = $"'{text}' has a malformed network address: write an IPv4 or IPv6 address before the '/', like {example}.";
+            problem = $"'{ValueRules.Show(text)}' has a malformed network address: write an IPv4 or IPv6 address before the '/', like {example}.";
             return false;
         }
         var maxPrefix = address!.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
         var prefixText = text.Substring(slash + 1);
-        if (!Regex.IsMatch(prefixText, "^[0-9]{1,3}$") || int.Parse(prefixText, CultureInfo.InvariantCulture) > maxPrefix)
+        if (!Regex.IsMatch(prefixText, "^[0-9]{1,3}\\z") || int.Parse(prefixText, CultureInfo.InvariantCulture) > maxPrefix)
         {
-            problem = $"'{text}' has a malformed prefix length: write a number from 0 to {maxPrefix} after the '/'.";
+            problem = $"'{ValueRules.Show(text)}' has a malformed prefix length: write a number from 0 to {maxPrefix} after the '/'.";
             return false;
         }
         cidr = new Cidr(address, int.Parse(prefixText, CultureInfo.InvariantCulture));
         if (!cidr.Network.Equals(address))
         {
-            problem = $"'{text}' has host bits set: did you mean {cidr}?";
+            problem = $"'{ValueRules.Show(text)}' has host bits set: did you mean {cidr}?";
             cidr = null;
             return false;
         }
@@ -92,7 +93,8 @@ internal sealed class Cidr
         address = null;
         if (text.Contains(':'))
         {
-            return text.IndexOfAny(new[] { '[', ']', '%', '/' }) < 0
+            // Hex digits, ':' and '.' only: IPAddress.TryParse would also take a zone, brackets or surrounding white space.
+            return text.All(ch => Uri.IsHexDigit(ch) || ch is ':' or '.')
                 && IPAddress.TryParse(text, out address) && address.AddressFamily == AddressFamily.InterNetworkV6;
         }
         var parts = text.Split('.');
@@ -101,7 +103,7 @@ internal sealed class Cidr
         var bytes = new byte[4];
         for (var i = 0; i < 4; i++)
         {
-            if (!Regex.IsMatch(parts[i], "^[0-9]{1,3}$") || int.Parse(parts[i], CultureInfo.InvariantCulture) > 255)
+            if (!Regex.IsMatch(parts[i], "^[0-9]{1,3}\\z") || int.Parse(parts[i], CultureInfo.InvariantCulture) > 255)
                 return false;
             bytes[i] = (byte)int.Parse(parts[i], CultureInfo.InvariantCulture);
         }
@@ -110,7 +112,7 @@ internal sealed class Cidr
     }
 
     /// <summary>True when the text looks like an IP address (digits and dots, or a colon), so it must parse as one.</summary>
-    public static bool LooksLikeIp(string text) => text.Contains(':') || Regex.IsMatch(text, @"^[0-9.]+$");
+    public static bool LooksLikeIp(string text) => text.Contains(':') || Regex.IsMatch(text, @"^[0-9.]+\z");
 
     /// <summary>True for a DNS host name (RFC 1123 labels, any case).</summary>
     public static bool IsHostName(string text) => HostNameSyntax.IsMatch(text);

@@ -46,7 +46,7 @@ internal sealed class ClusterFileReader
     private static readonly Dictionary<string, FieldReader<SshSettings>> SshFields = new()
     {
         ["user"] = (r, s, v, f) => s.User = r.Text(v, f),
-        ["port"] = (r, s, v, f) => s.Port = r.Number(v, f, 1, 65535),
+        ["port"] = (r, s, v, f) => s.Port = r.Number(v, f, ValueRules.MinPort, ValueRules.MaxPort),
         ["identityFile"] = (r, s, v, f) => s.IdentityFile = r.Text(v, f),
         ["configFile"] = (r, s, v, f) => s.ConfigFile = r.Text(v, f),
     };
@@ -110,6 +110,11 @@ internal sealed class ClusterFileReader
     public static (ClusterDefinition? Cluster, ClusterFileReader Reader) Read(string yaml, string file, List<ClusterFileError> errors)
     {
         var reader = new ClusterFileReader(file, errors);
+        // YamlDotNet's object model recurses per nesting level and expands aliases, so a hostile file could overflow the
+        // stack or run for minutes: its events are checked first, with the parser alone, which does neither.
+        var scan = reader.ScanEvents(yaml);
+        if (!scan.SafeToLoad)
+            return (null, reader);
         var stream = new YamlStream();
         try
         {
@@ -122,14 +127,7 @@ internal sealed class ClusterFileReader
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
-            // YamlDotNet fails this way on an unclosed flow collection that runs over several lines (InvalidOperationException)
-            // and on some keyless entries (ArgumentException); both are syntax errors in the file.
-            var (open, last) = WalkUntilFailure(yaml);
-            reader.Error(open?.Start ?? last?.Start ?? Mark.Empty, open is SequenceStart
-                ? "YAML syntax error: the list opened with '[' here is not closed: add the matching ']'."
-                : open is MappingStart
-                    ? "YAML syntax error: the mapping opened with '{' here is not closed: add the matching '}'."
-                    : "YAML syntax error near here: check the indentation, colons and quotes on this line.");
+            reader.UnclosedFlowError(scan.OpenFlow, scan.Last);
             return (null, reader);
         }
         if (stream.Documents.Count == 0)
@@ -159,30 +157,63 @@ internal sealed class ClusterFileReader
             ? mark
             : Mark.Empty;
 
-    /// <summary>Parses event by event up to the failure: the innermost unclosed [ or { then, and the last content event read.</summary>
-    private static (ParsingEvent? OpenFlow, ParsingEvent? Last) WalkUntilFailure(string yaml)
+    /// <summary>
+    /// Reads the YAML events with the parser alone (flat, no object model), up to the end or to a syntax error: refuses
+    /// anchors, aliases and nesting deeper than <see cref="ClusterFileLimits.MaxDepth"/>. The innermost unclosed '[' or
+    /// '{' and the last content event read say where a syntax error is.
+    /// </summary>
+    private (bool SafeToLoad, ParsingEvent? OpenFlow, ParsingEvent? Last) ScanEvents(string yaml)
     {
         var open = new Stack<ParsingEvent>();
         ParsingEvent? last = null;
+        ParsingEvent? OpenFlow() => open.FirstOrDefault(e => e is SequenceStart { Style: SequenceStyle.Flow } or MappingStart { Style: MappingStyle.Flow });
         var parser = new Parser(new StringReader(yaml));
         try
         {
             while (parser.MoveNext())
             {
-                if (parser.Current is not (SequenceEnd or MappingEnd or DocumentEnd or StreamEnd))
-                    last = parser.Current;
-                if (parser.Current is SequenceStart or MappingStart)
-                    open.Push(parser.Current);
-                else if (parser.Current is SequenceEnd or MappingEnd && open.Count > 0)
+                var current = parser.Current!;
+                if (current is AnchorAlias alias)
+                {
+                    Error(alias.Start, $"An alias (*{ValueRules.Show(alias.Value.Value)}) is not allowed in a cluster file: write the value out instead of referring to an anchor.");
+                    return (false, null, null);
+                }
+                if (current is NodeEvent { Anchor.IsEmpty: false } anchored)
+                {
+                    Error(anchored.Start, $"An anchor (&{ValueRules.Show(anchored.Anchor.Value)}) is not allowed in a cluster file: remove it and write every value out.");
+                    return (false, null, null);
+                }
+                if (current is not (SequenceEnd or MappingEnd or DocumentEnd or StreamEnd))
+                    last = current;
+                if (current is SequenceStart or MappingStart)
+                {
+                    open.Push(current);
+                    if (open.Count > ClusterFileLimits.MaxDepth)
+                    {
+                        Error(current.Start, $"The YAML is nested more than {ClusterFileLimits.MaxDepth} levels deep here: a cluster file needs a few levels; check the brackets and indentation.");
+                        return (false, null, null);
+                    }
+                }
+                else if (current is SequenceEnd or MappingEnd && open.Count > 0)
+                {
                     open.Pop();
+                }
             }
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or YamlException)
+        catch (Exception e) when (e is YamlException or InvalidOperationException or ArgumentException)
         {
-            // expected: this walk stops where loading stopped
+            // A syntax error: loading stops at the same place (or earlier, as on a keyless entry) and says it best.
+            // Up to here nothing was too deep and nothing had an anchor, so loading is safe.
         }
-        return (open.FirstOrDefault(e => e is SequenceStart { Style: SequenceStyle.Flow } or MappingStart { Style: MappingStyle.Flow }), last);
+        return (true, OpenFlow(), last);
     }
+
+    private void UnclosedFlowError(ParsingEvent? open, ParsingEvent? last) =>
+        Error(open?.Start ?? last?.Start ?? Mark.Empty, open is SequenceStart
+            ? "YAML syntax error: the list opened with '[' here is not closed: add the matching ']'."
+            : open is MappingStart
+                ? "YAML syntax error: the mapping opened with '{' here is not closed: add the matching '}'."
+                : "YAML syntax error near here: check the indentation, colons and quotes on this line.");
 
     private void SyntaxError(string yaml, YamlException e)
     {
@@ -205,7 +236,8 @@ internal sealed class ClusterFileReader
     }
 
     public void Error(Mark mark, string message) =>
-        _errors.Add(new ClusterFileError(_file, Math.Max(1, (int)mark.Line), Math.Max(1, (int)mark.Column), message));
+        // Escaped as a whole too: a message may quote a node's name or another value that broke its rule.
+        _errors.Add(new ClusterFileError(_file, Math.Max(1, (int)mark.Line), Math.Max(1, (int)mark.Column), ValueRules.Escape(message)));
 
     private void Remember(object owner, string field, Mark mark)
     {
@@ -236,8 +268,8 @@ internal sealed class ClusterFileReader
             {
                 var closest = Suggest(key, fields.Keys);
                 Error(entry.Key.Start, closest is null
-                    ? $"Unknown field '{key}' {Where(section)}: remove it; known fields are {string.Join(", ", fields.Keys)}."
-                    : $"Unknown field '{key}' {Where(section)}: did you mean '{closest}'?");
+                    ? $"Unknown field '{ValueRules.Show(key)}' {Where(section)}: remove it; known fields are {string.Join(", ", fields.Keys)}."
+                    : $"Unknown field '{ValueRules.Show(key)}' {Where(section)}: did you mean '{closest}'?");
             }
         }
     }
@@ -249,6 +281,13 @@ internal sealed class ClusterFileReader
         if (value is not YamlSequenceNode list)
         {
             Error(value.Start, $"'{field}' must be a list of nodes, each starting with '- name: ...', not {Describe(value)}.");
+            NodesMalformed = true;
+            return;
+        }
+        if (list.Children.Count > ClusterFileLimits.MaxNodes)
+        {
+            Error(list.Children[ClusterFileLimits.MaxNodes].Start,
+                $"'{field}' lists {list.Children.Count} nodes: a cluster file may list at most {ClusterFileLimits.MaxNodes}; split the cluster into several files.");
             NodesMalformed = true;
             return;
         }
@@ -282,13 +321,13 @@ internal sealed class ClusterFileReader
         var text = Text(value, field);
         if (text is null)
             return null;
-        if (Regex.IsMatch(text, "^[0-9]{1,9}$"))
+        if (Regex.IsMatch(text, "^[0-9]{1,9}\\z"))
         {
             var number = int.Parse(text, CultureInfo.InvariantCulture);
             if (number >= min && number <= max)
                 return number;
         }
-        Error(value.Start, $"'{field}' must be a whole number from {min} to {max}, not '{text}'.");
+        Error(value.Start, $"'{field}' must be a whole number from {min} to {max}, not '{ValueRules.Show(text)}'.");
         return null;
     }
 
@@ -299,7 +338,7 @@ internal sealed class ClusterFileReader
             return items;
         if (value is not YamlSequenceNode list)
         {
-            Error(value.Start, $"'{field}' must be a list, like [{(value as YamlScalarNode)?.Value ?? "..."}], not {Describe(value)}.");
+            Error(value.Start, $"'{field}' must be a list, like [{ValueRules.Show((value as YamlScalarNode)?.Value ?? "...")}], not {Describe(value)}.");
             return items;
         }
         foreach (var item in list.Children)
@@ -320,7 +359,7 @@ internal sealed class ClusterFileReader
     {
         YamlMappingNode => "a mapping",
         YamlSequenceNode => "a list",
-        YamlScalarNode s => $"the value '{s.Value}'",
+        YamlScalarNode s => $"the value '{ValueRules.Show(s.Value ?? "")}'",
         _ => "this",
     };
 

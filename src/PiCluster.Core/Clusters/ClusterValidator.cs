@@ -20,9 +20,6 @@ internal sealed class ClusterValidator
     private static readonly string[] Plugins = { "flannel", "calico", "canal" };
     private static readonly string[] Runtimes = { "containerd", "cri-o" };
     private static readonly string[] Roles = { "control-plane", "worker" };
-    private static readonly Regex Label = new("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant);
-    private static readonly Regex InterfaceName = new(@"^[A-Za-z0-9_.:-]{1,15}$", RegexOptions.CultureInvariant);
-    private static readonly Regex IPv4WithPort = new(@"^[0-9.]+:([0-9]+)$", RegexOptions.CultureInvariant);
     private static readonly Regex ImageRepositorySyntax = new(
         @"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$", RegexOptions.CultureInvariant);
     private static readonly Regex Sha256Syntax = new("^[0-9A-Fa-f]{64}$", RegexOptions.CultureInvariant);
@@ -43,21 +40,21 @@ internal sealed class ClusterValidator
         var k = _cluster.Kubernetes;
         if (_cluster.Name.Length == 0)
             Error(_cluster, "", "Missing required field 'name': add 'name: <cluster name>' at the top level.");
-        else if (!Label.IsMatch(_cluster.Name))
-            Error(_cluster, "name", $"Cluster name '{_cluster.Name}' is invalid: use lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit.");
+        else
+            Check(_cluster, "name", ValueRules.ClusterName(_cluster.Name));
 
-        if (!KubernetesVersion.TryParse(k.Version, out var version, out var problem))
-            Error(k, "version", problem);
-        else if (version!.Minor < KubernetesVersion.MinimumMinor)
-            Error(k, "version", $"Kubernetes {version} is older than the oldest version PiCluster supports: choose 1.{KubernetesVersion.MinimumMinor} or later.");
-
-        CheckEndpoint(k.ControlPlaneEndpoint);
+        Check(k, "version", ValueRules.KubernetesVersionText(k.Version));
+        if (k.ControlPlaneEndpoint.Length > 0)
+            Check(k, "controlPlaneEndpoint", ValueRules.ControlPlaneEndpoint(k.ControlPlaneEndpoint));
         CheckCertSans(k);
         CheckImageRepository(k);
         CheckManifestSha256(_cluster.Network);
         CheckUrl(k, "packageRepository", k.PackageRepository, pathAllowed: false);
         CheckUrl(k, "repositoryKey", k.RepositoryKey, pathAllowed: true);
-        CheckUrl(_cluster.Network, "manifest", _cluster.Network.Manifest, pathAllowed: true);
+        if (_cluster.Network.Manifest.Length > 0 && ValueRules.FilePath(_cluster.Network.Manifest) is { } badManifest)
+            Error(_cluster.Network, "manifest", badManifest);
+        else
+            CheckUrl(_cluster.Network, "manifest", _cluster.Network.Manifest, pathAllowed: true);
         CheckChoice(_cluster.Network, "plugin", _cluster.Network.Plugin, Plugins, "network plugin");
         CheckChoice(_cluster.Runtime, "name", _cluster.Runtime.Name, Runtimes, "container runtime");
         CheckSsh(_cluster.Ssh);
@@ -66,27 +63,11 @@ internal sealed class ClusterValidator
         CheckSubnets(lans);
     }
 
-    private void CheckEndpoint(string endpoint)
+    /// <summary>Reports a value that breaks its rule (see <see cref="ValueRules"/>) at the value's position.</summary>
+    private void Check(object owner, string field, string? problem)
     {
-        if (endpoint.Length == 0)
-            return;
-        string host = endpoint, port = "";
-        var bracket = endpoint.StartsWith("[", StringComparison.Ordinal) ? endpoint.IndexOf(']') : -1;
-        if (bracket > 0)
-        {
-            host = endpoint.Substring(1, bracket - 1);
-            port = endpoint.Substring(bracket + 1);
-            port = port.StartsWith(":", StringComparison.Ordinal) ? port.Substring(1) : port.Length == 0 ? "" : "x";
-        }
-        else if (endpoint.Count(ch => ch == ':') == 1)
-        {
-            host = endpoint.Substring(0, endpoint.IndexOf(':'));
-            port = endpoint.Substring(endpoint.IndexOf(':') + 1);
-        }
-        var hostValid = bracket > 0 ? host.Contains(':') && Cidr.TryParseIp(host, out _) : Cidr.LooksLikeIp(host) ? Cidr.TryParseIp(host, out _) : Cidr.IsHostName(host);
-        var portValid = port.Length == 0 || (Regex.IsMatch(port, "^[0-9]{1,5}$") && int.Parse(port, CultureInfo.InvariantCulture) is >= 1 and <= 65535);
-        if (!hostValid || !portValid)
-            Error(_cluster.Kubernetes, "controlPlaneEndpoint", $"controlPlaneEndpoint '{endpoint}' is invalid: write an address or host name with an optional port 1-65535, like 192.168.1.200:6443, k8s.home.lan or [fd00::10]:6443.");
+        if (problem is not null)
+            Error(owner, field, problem);
     }
 
     /// <summary>kubeadm accepts an IP address, a DNS name or a wildcard DNS name (*.example.org) as a SAN.</summary>
@@ -137,29 +118,29 @@ internal sealed class ClusterValidator
         var closest = ClusterFileReader.Suggest(value, choices);
         var list = string.Join(", ", choices.Take(choices.Length - 1)) + " or " + choices[choices.Length - 1];
         Error(owner, field, closest is null
-            ? $"Unknown {what} '{value}'{suffix}: choose {list}."
-            : $"Unknown {what} '{value}'{suffix}: did you mean '{closest}'? Choose {list}.");
+            ? $"Unknown {what} '{ValueRules.Show(value)}'{suffix}: choose {list}."
+            : $"Unknown {what} '{ValueRules.Show(value)}'{suffix}: did you mean '{closest}'? Choose {list}.");
     }
 
     private void CheckSsh(SshSettings ssh)
     {
-        if (ssh.User is { } user && (user.StartsWith("-", StringComparison.Ordinal) || user.IndexOfAny(new[] { ' ', '\t', '@', ':' }) >= 0))
-            Error(ssh, "user", $"SSH user '{user}' is invalid: give a login name without spaces, '@' or ':' that does not start with '-'.");
+        if (ssh.User is { } user)
+            Check(ssh, "user", ValueRules.SshUser(user));
+        if (ssh.IdentityFile is { } identityFile)
+            Check(ssh, "identityFile", ValueRules.FilePath(identityFile));
+        if (ssh.ConfigFile is { } configFile)
+            Check(ssh, "configFile", ValueRules.FilePath(configFile));
     }
 
     private void CheckLan()
     {
         if (_cluster.Lan is not { } lan)
             return;
-        if (!InterfaceName.IsMatch(lan.Interface) || lan.Interface is "." or "..")
-            Error(lan, "interface", $"Interface name '{lan.Interface}' is invalid: give the Linux name of the LAN interface, like eth0 or wlan0 (at most 15 characters, no spaces or '/').");
-        if (lan.Gateway.Length > 0 && !Cidr.TryParseIp(lan.Gateway, out _))
-            Error(lan, "gateway", $"Gateway '{lan.Gateway}' is not a valid IP address: write the router's address, like 192.168.1.1.");
+        Check(lan, "interface", ValueRules.InterfaceName(lan.Interface));
+        if (lan.Gateway.Length > 0)
+            Check(lan, "gateway", ValueRules.Gateway(lan.Gateway));
         for (var i = 0; i < lan.Dns.Count; i++)
-        {
-            if (!Cidr.TryParseIp(lan.Dns[i], out _))
-                Error(lan, $"dns[{i}]", $"DNS server '{lan.Dns[i]}' is not a valid IP address: write an address, like 192.168.1.1.");
-        }
+            Check(lan, $"dns[{i}]", ValueRules.DnsServer(lan.Dns[i]));
     }
 
     /// <summary>Checks every node and the relations between them; returns each node's LAN network (the address alone without a lan section).</summary>
@@ -181,8 +162,8 @@ internal sealed class ClusterValidator
             var who = node.Name.Length == 0 ? "This node" : $"Node '{node.Name}'";
             if (node.Name.Length == 0)
                 Error(node, "", "Missing required field 'name' in this node: add 'name: <hostname>'.");
-            else if (!Label.IsMatch(node.Name))
-                Error(node, "name", $"Node name '{node.Name}' is not a valid hostname: use lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit{NameHint(node.Name)}");
+            else if (ValueRules.NodeName(node.Name) is { } badName)
+                Error(node, "name", badName);
             else if (names.TryGetValue(node.Name, out var first))
                 Error(node, "name", $"Node name '{node.Name}' is already used by the node at line {first.Line}: give every node its own name.");
             else
@@ -194,12 +175,11 @@ internal sealed class ClusterValidator
             IPAddress? address = null;
             if (node.Address.Length == 0)
                 Error(node, "", $"{who} has no address: add 'address: <IP or host name where SSH reaches it>'.");
-            else if (IPv4WithPort.Match(node.Address) is { Success: true } withPort)
-                Error(node, "address", $"Address '{node.Address}' includes a port: write the address alone and set the port with 'ssh: {{ port: {withPort.Groups[1].Value} }}'.");
-            else if (Cidr.LooksLikeIp(node.Address) ? !Cidr.TryParseIp(node.Address, out address) : !Cidr.IsHostName(node.Address))
-                Error(node, "address", $"Address '{node.Address}' is not a valid IP address or host name: write an address like 192.168.1.201 or a name like node01.lan.");
+            else if (ValueRules.Address(node.Address) is { } badAddress)
+                Error(node, "address", badAddress);
             else
             {
+                Cidr.TryParseIp(node.Address, out address);
                 var port = node.Ssh.Port ?? _cluster.Ssh.Port ?? 22;
                 var endpoint = (address?.ToString() ?? node.Address) + ":" + port.ToString(CultureInfo.InvariantCulture);
                 if (endpoints.TryGetValue(endpoint, out var same))
@@ -212,13 +192,10 @@ internal sealed class ClusterValidator
             IPAddress? lanAddress = null;
             if (node.LanAddress is not null)
             {
-                if (!Cidr.TryParseIp(node.LanAddress, out lanAddress))
-                    Error(node, "lanAddress", $"lanAddress '{node.LanAddress}' is not a valid IP address: write the node's static address on the LAN, like 192.168.1.201.");
-                else if (IPAddress.IsLoopback(lanAddress!))
-                {
-                    Error(node, "lanAddress", $"lanAddress '{node.LanAddress}' is a loopback address: write the node's address on the LAN.");
-                    lanAddress = null;
-                }
+                if (ValueRules.LanAddress(node.LanAddress) is { } badLanAddress)
+                    Error(node, "lanAddress", badLanAddress);
+                else
+                    Cidr.TryParseIp(node.LanAddress, out lanAddress);
             }
             else if (address is not null && !IPAddress.IsLoopback(address))
             {
@@ -341,13 +318,6 @@ internal sealed class ClusterValidator
             return cidr;
         Error(_cluster.Kubernetes, field, $"{field} {problem}");
         return null;
-    }
-
-    /// <summary>A hostname made from a bad name, offered when it is simple to derive.</summary>
-    private static string NameHint(string name)
-    {
-        var fixedName = Regex.Replace(name.ToLowerInvariant(), "[^a-z0-9-]+", "-").Trim('-');
-        return Label.IsMatch(fixedName) ? $" (did you mean '{fixedName}'?)." : ".";
     }
 
     private void Error(object owner, string field, string message)

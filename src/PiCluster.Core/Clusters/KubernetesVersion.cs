@@ -13,7 +13,7 @@ public sealed class KubernetesVersion : IComparable<KubernetesVersion>, IEquatab
     /// <summary>The oldest minor PiCluster supports. Older minors are out of upstream support and PiCluster's steps are not tested with them.</summary>
     public const int MinimumMinor = 28;
 
-    private static readonly Regex Syntax = new(@"^1\.(0|[1-9][0-9]{0,2})(?:\.(0|[1-9][0-9]{0,3}))?$", RegexOptions.CultureInvariant);
+    private static readonly Regex Syntax = new(@"^1\.(0|[1-9][0-9]{0,2})(?:\.(0|[1-9][0-9]{0,3}))?\z", RegexOptions.CultureInvariant);
 
     private KubernetesVersion(int minor, int? patch)
     {
@@ -63,7 +63,7 @@ public sealed class KubernetesVersion : IComparable<KubernetesVersion>, IEquatab
         var hint = text is not null && text.StartsWith("v", StringComparison.OrdinalIgnoreCase) && TryParse(text.Substring(1), out var withoutV, out _)
             ? $"write '{withoutV}' without the 'v'"
             : "write a minor channel like '1.34' or a patch version like '1.34.2'";
-        problem = $"Malformed Kubernetes version '{text}': {hint}.";
+        problem = $"Malformed Kubernetes version '{ValueRules.Show(text ?? "")}': {hint}.";
         return false;
     }
 

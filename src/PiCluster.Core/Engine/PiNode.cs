@@ -1,3 +1,4 @@
+using System;
 using PiCluster.Clusters;
 
 namespace PiCluster.Engine;
@@ -8,10 +9,20 @@ namespace PiCluster.Engine;
 /// </summary>
 public sealed class PiNode
 {
-    /// <summary>Creates a node.</summary>
+    /// <summary>Creates a node; every value must keep the rules of <see cref="ValueRules"/>, whatever it came from.</summary>
+    /// <exception cref="ArgumentException">A value breaks its rule; the message says which and what to do, ParamName names it.</exception>
     public PiNode(string name, string address, NodeRole role = NodeRole.Worker, string? user = null, int? port = null,
         string? identityFile = null, string? configFile = null, string? lanAddress = null, ClusterDefinition? cluster = null)
     {
+        Require(nameof(name), ValueRules.NodeName(name));
+        Require(nameof(address), ValueRules.Address(address));
+        if (user is not null) Require(nameof(user), ValueRules.SshUser(user));
+        if (port is { } p) Require(nameof(port), ValueRules.Port(p));
+        if (identityFile is not null) Require(nameof(identityFile), ValueRules.FilePath(identityFile));
+        if (configFile is not null) Require(nameof(configFile), ValueRules.FilePath(configFile));
+        // A LanAddress equal to Address is the default coming back (a node rebuilt after Import-Clixml), not a choice.
+        if (!string.IsNullOrEmpty(lanAddress) && lanAddress != address) Require(nameof(lanAddress), ValueRules.LanAddress(lanAddress!));
+        if (!Enum.IsDefined(typeof(NodeRole), role)) throw new ArgumentException($"Role {(int)role} is not a node role: choose ControlPlane or Worker.", nameof(role));
         Name = name;
         Address = address;
         Role = role;
@@ -55,4 +66,10 @@ public sealed class PiNode
 
     /// <inheritdoc />
     public override string ToString() => Name;
+
+    private static void Require(string parameter, string? problem)
+    {
+        if (problem is not null)
+            throw new ArgumentException(problem, parameter);
+    }
 }

@@ -19,10 +19,12 @@ public sealed class InitializePiNodeCommand : PiNodeCommandBase
     /// <summary>NTP servers.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ValidatePiValue(PiValue.NtpServer)]
     public string[] NtpServer { get; set; } = new List<string>(NodePreparationOptions.DefaultNtpServers).ToArray();
 
     /// <summary>Fallback NTP servers.</summary>
     [Parameter]
+    [ValidatePiValue(PiValue.NtpServer)]
     public string[] FallbackNtpServer { get; set; } = new List<string>(NodePreparationOptions.DefaultFallbackNtpServers).ToArray();
 
     /// <summary>Do not wait for the clock to synchronise.</summary>

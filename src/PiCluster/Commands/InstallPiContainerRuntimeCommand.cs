@@ -20,7 +20,7 @@ public sealed class InstallPiContainerRuntimeCommand : PiNodeCommandBase
 
     /// <summary>The Kubernetes version the runtime serves (picks the pause image); without it, kubernetes.version from the cluster file.</summary>
     [Parameter]
-    [ValidateNotNullOrEmpty]
+    [ValidatePiValue(PiValue.KubernetesVersion)]
     public string? KubernetesVersion { get; set; }
 
     /// <summary>Seconds to wait for the apt/dpkg lock (held by unattended-upgrades at first boot, for example).</summary>

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using PiCluster.Engine;
+using PiCluster.Hosting;
 using PiCluster.Steps.Kubernetes;
 
 namespace PiCluster.Commands;
@@ -14,7 +15,7 @@ public sealed class InstallPiKubernetesCommand : PiNodeCommandBase
 {
     /// <summary>A minor ("1.34", its newest patch) or a patch ("1.34.2"); without it, kubernetes.version from the cluster file.</summary>
     [Parameter]
-    [ValidateNotNullOrEmpty]
+    [ValidatePiValue(PiValue.KubernetesVersion)]
     public string? Version { get; set; }
 
     /// <summary>A mirror of the Kubernetes apt repository; without it, kubernetes.packageRepository (or pkgs.k8s.io).</summary>

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using PiCluster.Clusters;
 using PiCluster.Engine;
 using PiCluster.Hosting;
 
@@ -11,12 +12,12 @@ public sealed class NewPiNodeCommand : PSCmdlet
 {
     /// <summary>The node's name (its hostname once prepared).</summary>
     [Parameter(Mandatory = true, Position = 0)]
-    [ValidateNotNullOrEmpty]
+    [ValidatePiValue(PiValue.NodeName)]
     public string Name { get; set; } = "";
 
     /// <summary>Where SSH reaches the node.</summary>
     [Parameter(Mandatory = true, Position = 1)]
-    [ValidateNotNullOrEmpty]
+    [ValidatePiValue(PiValue.Address)]
     public string Address { get; set; } = "";
 
     /// <summary>Control plane or worker.</summary>
@@ -30,23 +31,27 @@ public sealed class NewPiNodeCommand : PSCmdlet
 
     /// <summary>SSH login user.</summary>
     [Parameter]
+    [ValidatePiValue(PiValue.SshUser)]
     public string? User { get; set; }
 
     /// <summary>SSH port.</summary>
     [Parameter]
-    [ValidateRange(1, 65535)]
+    [ValidateRange(ValueRules.MinPort, ValueRules.MaxPort)]
     public int Port { get; set; }
 
     /// <summary>SSH private key file.</summary>
     [Parameter]
+    [ValidatePiValue(PiValue.FilePath)]
     public string? IdentityFile { get; set; }
 
     /// <summary>An ssh_config file to use instead of the user's own (e.g. the lab's).</summary>
     [Parameter]
+    [ValidatePiValue(PiValue.FilePath)]
     public string? ConfigFile { get; set; }
 
     /// <summary>The node's static LAN address; defaults to Address.</summary>
     [Parameter]
+    [ValidatePiValue(PiValue.LanAddress)]
     public string? LanAddress { get; set; }
 
     /// <inheritdoc />

@@ -5,6 +5,7 @@ using System.Management.Automation;
 using System.Threading;
 using PiCluster.Clusters;
 using PiCluster.Engine;
+using PiCluster.Hosting;
 using PiCluster.Steps.NodePrep;
 
 namespace PiCluster.Commands;
@@ -19,7 +20,7 @@ public sealed class SetPiNetworkCommand : PiNodeCommandBase
 {
     /// <summary>The LAN interface; given, it replaces the cluster file's lan section together with the parameters below.</summary>
     [Parameter]
-    [ValidateNotNullOrEmpty]
+    [ValidatePiValue(PiValue.Interface)]
     public string? Interface { get; set; }
 
     /// <summary>The prefix length of the LAN (with -Interface).</summary>
@@ -29,10 +30,12 @@ public sealed class SetPiNetworkCommand : PiNodeCommandBase
 
     /// <summary>The default gateway (with -Interface).</summary>
     [Parameter]
+    [ValidatePiValue(PiValue.Gateway)]
     public string? Gateway { get; set; }
 
     /// <summary>DNS servers (with -Interface).</summary>
     [Parameter]
+    [ValidatePiValue(PiValue.DnsServer)]
     public string[]? DnsServer { get; set; }
 
     /// <summary>Seconds the node waits for PiCluster to reach it after the change before restoring the old configuration.</summary>

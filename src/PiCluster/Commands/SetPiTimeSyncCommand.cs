@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using PiCluster.Engine;
+using PiCluster.Hosting;
 using PiCluster.Steps.NodePrep;
 
 namespace PiCluster.Commands;
@@ -15,10 +16,12 @@ public sealed class SetPiTimeSyncCommand : PiNodeCommandBase
     /// <summary>NTP servers (NTP=).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ValidatePiValue(PiValue.NtpServer)]
     public string[] NtpServer { get; set; } = new List<string>(NodePreparationOptions.DefaultNtpServers).ToArray();
 
     /// <summary>Fallback NTP servers (FallbackNTP=).</summary>
     [Parameter]
+    [ValidatePiValue(PiValue.NtpServer)]
     public string[] FallbackNtpServer { get; set; } = new List<string>(NodePreparationOptions.DefaultFallbackNtpServers).ToArray();
 
     /// <summary>Seconds to wait for the clock to synchronise.</summary>

@@ -3,6 +3,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Reflection;
+using PiCluster.Clusters;
 using PiCluster.Engine;
 
 namespace PiCluster.Hosting;
@@ -46,7 +47,7 @@ internal static class NodeArgument
                     Nodes.Add(node);
                     return;
                 case string text:
-                    throw new ArgumentException($"'{text}' is not a node. Use Get-PiNode or New-PiNode to make one.");
+                    throw new ArgumentException($"'{ValueRules.Show(text)}' is not a node. Use Get-PiNode or New-PiNode to make one.");
                 case IEnumerable many when depth == 0:
                     foreach (var item in many) Add(item, depth + 1);
                     return;
@@ -67,8 +68,18 @@ internal static class NodeArgument
             var name = Text(nameof(PiNode.Name));
             var address = Text(nameof(PiNode.Address));
             if (name is null || address is null) return null;
-            var role = Enum.TryParse<NodeRole>(Text(nameof(PiNode.Role)), ignoreCase: true, out var r) ? r : NodeRole.Worker;
-            int? port = int.TryParse(Text(nameof(PiNode.Port)), NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) ? p : null;
+            // A value that is there but wrong is refused, never replaced by a default; PiNode checks the rest.
+            var roleText = Text(nameof(PiNode.Role));
+            var role = NodeRole.Worker;
+            if (roleText is not null && !(Enum.TryParse(roleText.Replace("-", ""), ignoreCase: true, out role) && Enum.IsDefined(typeof(NodeRole), role)
+                    && !char.IsDigit(roleText[0])))
+                throw new ArgumentException($"Role '{ValueRules.Show(roleText)}' is not a node role: choose ControlPlane or Worker.");
+            var portText = Text(nameof(PiNode.Port));
+            int? port = null;
+            if (portText is not null)
+                port = int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var p)
+                    ? p
+                    : throw new ArgumentException($"Port '{ValueRules.Show(portText)}' is not a number: give a port from {ValueRules.MinPort} to {ValueRules.MaxPort}.");
             return new PiNode(name, address, role, Text(nameof(PiNode.User)), port, Text(nameof(PiNode.IdentityFile)),
                 Text(nameof(PiNode.ConfigFile)), Text(nameof(PiNode.LanAddress)));
         }

@@ -39,7 +39,7 @@ internal static class NodeErrorRecords
         new(exception, "ClusterFileInvalid", ErrorCategory.InvalidData, path)
         {
             ErrorDetails = new ErrorDetails(
-                $"The cluster file has {exception.Errors.Count} error(s); no node was contacted.{Environment.NewLine}{exception.Message}"),
+                $"The cluster file has {exception.Errors.Count + exception.MoreErrors} error(s); no node was contacted.{Environment.NewLine}{exception.Message}"),
         };
 
     /// <summary>
