@@ -27,6 +27,7 @@ internal sealed class ClusterFileReader
         ["controlPlaneEndpoint"] = (r, k, v, f) => k.ControlPlaneEndpoint = r.Text(v, f) ?? "",
         ["packageRepository"] = (r, k, v, f) => k.PackageRepository = r.Text(v, f) ?? "",
         ["repositoryKey"] = (r, k, v, f) => k.RepositoryKey = r.Text(v, f) ?? "",
+        ["repositoryKeyFingerprint"] = (r, k, v, f) => k.RepositoryKeyFingerprint = r.Text(v, f) ?? "",
     };
 
     private static readonly Dictionary<string, FieldReader<NetworkSettings>> NetworkFields = new()
@@ -87,6 +88,9 @@ internal sealed class ClusterFileReader
 
     private readonly List<ClusterFileError> _errors;
     private readonly string _file;
+
+    /// <summary>The file name errors report (the path as given to the loader).</summary>
+    public string FileName => _file;
 
     private ClusterFileReader(string file, List<ClusterFileError> errors)
     {

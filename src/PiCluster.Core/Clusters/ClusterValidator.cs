@@ -49,8 +49,10 @@ internal sealed class ClusterValidator
             Error(k, "version", $"Kubernetes {version} is older than the oldest version PiCluster supports: choose 1.{KubernetesVersion.MinimumMinor} or later.");
 
         CheckEndpoint(k.ControlPlaneEndpoint);
-        CheckUrl(k, "packageRepository", k.PackageRepository, pathAllowed: false);
-        CheckUrl(k, "repositoryKey", k.RepositoryKey, pathAllowed: true);
+        // A key path is relative to the cluster file, whose SourcePath is set only after loading.
+        var sourced = new ClusterDefinition { SourcePath = _cluster.SourcePath ?? System.IO.Path.GetFullPath(_reader.FileName) };
+        foreach (var (field, message) in PiCluster.Steps.Kubernetes.PackageSource.CheckClusterFields(k.PackageRepository, k.RepositoryKey, k.RepositoryKeyFingerprint, sourced.ResolvePath))
+            Error(k, field, message);
         CheckUrl(_cluster.Network, "manifest", _cluster.Network.Manifest, pathAllowed: true);
         CheckChoice(_cluster.Network, "plugin", _cluster.Network.Plugin, Plugins, "network plugin");
         CheckChoice(_cluster.Runtime, "name", _cluster.Runtime.Name, Runtimes, "container runtime");
