@@ -94,6 +94,9 @@ public sealed class KubernetesSettings
 
     /// <summary>Path or URL of the repository's signing key; empty means the repository's Release.key.</summary>
     public string RepositoryKey { get; set; } = "";
+
+    /// <summary>The fingerprint the signing key must have (40 hex digits); required when the key comes over plain http.</summary>
+    public string RepositoryKeyFingerprint { get; set; } = "";
 }
 
 /// <summary>The <c>network</c> section.</summary>

@@ -29,6 +29,7 @@ internal sealed class ClusterFileReader
         ["imageRepository"] = (r, k, v, f) => k.ImageRepository = r.Text(v, f) ?? "",
         ["packageRepository"] = (r, k, v, f) => k.PackageRepository = r.Text(v, f) ?? "",
         ["repositoryKey"] = (r, k, v, f) => k.RepositoryKey = r.Text(v, f) ?? "",
+        ["repositoryKeyFingerprint"] = (r, k, v, f) => k.RepositoryKeyFingerprint = r.Text(v, f) ?? "",
     };
 
     private static readonly Dictionary<string, FieldReader<NetworkSettings>> NetworkFields = new()
@@ -90,6 +91,9 @@ internal sealed class ClusterFileReader
 
     private readonly List<ClusterFileError> _errors;
     private readonly string _file;
+
+    /// <summary>The file name errors report (the path as given to the loader).</summary>
+    public string FileName => _file;
 
     private ClusterFileReader(string file, List<ClusterFileError> errors)
     {

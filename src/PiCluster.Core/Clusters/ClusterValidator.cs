@@ -49,8 +49,10 @@ internal sealed class ClusterValidator
         CheckCertSans(k);
         CheckImageRepository(k);
         CheckManifestSha256(_cluster.Network);
-        CheckUrl(k, "packageRepository", k.PackageRepository, pathAllowed: false);
-        CheckUrl(k, "repositoryKey", k.RepositoryKey, pathAllowed: true);
+        // A key path is relative to the cluster file, whose SourcePath is set only after loading.
+        var sourced = new ClusterDefinition { SourcePath = _cluster.SourcePath ?? System.IO.Path.GetFullPath(_reader.FileName) };
+        foreach (var (field, message) in PiCluster.Steps.Kubernetes.PackageSource.CheckClusterFields(k.PackageRepository, k.RepositoryKey, k.RepositoryKeyFingerprint, sourced.ResolvePath))
+            Error(k, field, message);
         if (_cluster.Network.Manifest.Length > 0 && ValueRules.FilePath(_cluster.Network.Manifest) is { } badManifest)
             Error(_cluster.Network, "manifest", badManifest);
         else

@@ -32,4 +32,7 @@ public enum NodeErrorKind
 
     /// <summary>The node is not in a state the step can work from. Category: InvalidOperation.</summary>
     InvalidNodeState,
+
+    /// <summary>A file system on the node has no room for a file PiCluster would write (and its backup); nothing was written. Category: ResourceUnavailable.</summary>
+    NodeDiskFull,
 }

@@ -75,3 +75,28 @@ picluster_apt_update() {
     if ((status != 0)) && grep -qE 'Could not get lock|Unable to lock' <<<"$output"; then return 75; fi
     return "$status"
 }
+
+# picluster_check_key FILE [FINGERPRINT]: the downloaded file must be an OpenPGP public key (no secret key in it)
+# and, when a fingerprint is pinned, every primary key in it must have that fingerprint. Says why on stderr.
+# gpg runs with a throwaway home, so nothing is imported anywhere.
+picluster_check_key() {
+    local file=$1 wanted=${2:-} home listing fprs
+    home=$(mktemp -d)
+    if ! listing=$(GNUPGHOME=$home gpg --batch --quiet --with-colons --show-keys -- "$file" 2>/dev/null); then
+        rm -rf -- "$home"
+        echo "the downloaded repository key is not an OpenPGP key" >&2
+        return 1
+    fi
+    rm -rf -- "$home"
+    if grep -q '^sec' <<<"$listing" || ! grep -q '^pub' <<<"$listing"; then
+        echo "the downloaded repository key is not an OpenPGP public key" >&2
+        return 1
+    fi
+    [[ -n $wanted ]] || return 0
+    # The fpr record right after each pub record is that primary key's fingerprint.
+    fprs=$(awk -F: '$1 == "pub" { want = 1; next } $1 == "fpr" && want { print $10; want = 0 }' <<<"$listing")
+    if [[ -z $fprs ]] || grep -qvx -- "$wanted" <<<"$fprs"; then
+        echo "the downloaded repository key has the fingerprint $(paste -sd ' ' - <<<"$fprs"), not the pinned $wanted" >&2
+        return 1
+    fi
+}

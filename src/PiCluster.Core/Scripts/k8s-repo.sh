@@ -33,9 +33,17 @@ install -d -m 0755 /etc/apt/keyrings
 
 if [[ -n ${PICLUSTER_KEY_URL:-} ]]; then
     key_tmp=$(mktemp)
-    if ! curl -fsSL --max-time 60 --proto '=https,http' -o "$key_tmp" -- "$PICLUSTER_KEY_URL"; then
+    # https only (redirects too), unless the key is pinned by fingerprint: then plain http cannot swap it unnoticed.
+    key_proto='=https'
+    if [[ -n ${PICLUSTER_KEY_FINGERPRINT:-} ]]; then key_proto='=https,http'; fi
+    if ! curl -fsSL --max-time 60 --proto "$key_proto" --proto-redir "$key_proto" --max-filesize "${PICLUSTER_KEY_MAX_BYTES:-65536}" \
+        -o "$key_tmp" -- "$PICLUSTER_KEY_URL"; then
         rm -f -- "$key_tmp"
         echo "could not download the repository key from $PICLUSTER_KEY_URL" >&2
+        exit 77
+    fi
+    if ! picluster_check_key "$key_tmp" "${PICLUSTER_KEY_FINGERPRINT:-}"; then
+        rm -f -- "$key_tmp"
         exit 77
     fi
     if grep -q -- '-----BEGIN PGP PUBLIC KEY BLOCK-----' "$key_tmp"; then

@@ -7,14 +7,19 @@ export LC_ALL=C
 # Replaces PATH atomically with the decoded content:
 #   - EXPECTED is the sha256 of the file as planned ("absent" when it did not exist); a file that changed since the
 #     plan is left alone (exit 3), so an apply never overwrites what it did not diff;
+#   - the content is decoded first into a staging file outside the target file system (/run), so a decoding problem
+#     or a full disk never leaves half a file beside the original;
+#   - before anything is written there, the target file system must have room for the new file and the backup
+#     (rounded up to its blocks, plus one block): otherwise "picluster-disk-full NEED FREE PATH" on stderr, exit 28;
 #   - the new content goes to a temporary file in the same directory (same file system, so the rename is atomic,
-#     FAT boot partitions included), is fsynced, and renamed over the original;
-#   - the original is kept byte for byte beside it as PATH.picluster-<UTC timestamp>.bak;
+#     FAT boot partitions included), is compared with the staged bytes, fsynced, and renamed over the original;
+#   - the original is kept beside it as PATH.picluster-<UTC timestamp>.bak, compared byte for byte (cmp) with the
+#     original before the original is replaced; a backup that cannot be made whole is removed and nothing is replaced;
 #   - owner and mode follow the original (MODE is used for a new file; FAT ignores both).
 # Prints "backup PATH" for the backup it made.
 picluster_write_file() {
     local path=$1 expected=$2 mode=$3
-    local dir base current tmp stamp backup n
+    local dir base current tmp stamp backup n staged new_size old_size block need free
     dir=$(dirname -- "$path")
     base=$(basename -- "$path")
     if [[ -e $path ]]; then current=$(sha256sum <"$path" | cut -d' ' -f1); else current=absent; fi
@@ -22,11 +27,36 @@ picluster_write_file() {
         echo "$path changed since it was planned (expected $expected, found $current); run again" >&2
         return 3
     fi
+    staged=$(mktemp -p /run picluster-new.XXXXXX 2>/dev/null || mktemp)
+    if ! base64 -d >"$staged"; then
+        rm -f -- "$staged"
+        echo "could not decode the new content of $path; nothing was written" >&2
+        return 1
+    fi
     mkdir -p -- "$dir"
     # A temporary file left by an interrupted run is garbage: the original was never touched.
     rm -f -- "$dir/.$base.picluster-tmp."*
-    tmp=$(mktemp -- "$dir/.$base.picluster-tmp.XXXXXX")
-    if ! base64 -d >"$tmp"; then rm -f -- "$tmp"; echo "could not decode the new content of $path" >&2; return 1; fi
+    new_size=$(stat -c %s -- "$staged")
+    old_size=0
+    if [[ -e $path ]]; then old_size=$(stat -c %s -- "$path"); fi
+    block=$(stat -f -c %S -- "$dir" 2>/dev/null || echo 4096)
+    ((block > 0)) || block=4096
+    need=$(((new_size + block - 1) / block * block + (old_size + block - 1) / block * block + block))
+    free=$(df -P -B1 -- "$dir" | awk 'NR == 2 { print $4 }')
+    if [[ -n $free ]] && ((free < need)); then
+        rm -f -- "$staged"
+        echo "picluster-disk-full $need $free $path" >&2
+        echo "the file system of $dir has $free bytes free; writing $path and its backup needs $need. Nothing was written" >&2
+        return 28
+    fi
+    tmp=$(mktemp -- "$dir/.$base.picluster-tmp.XXXXXX") || { rm -f -- "$staged"; echo "picluster-disk-full $need ${free:-0} $path" >&2; return 28; }
+    if ! cat -- "$staged" >"$tmp" || ! cmp -s -- "$staged" "$tmp"; then
+        rm -f -- "$tmp" "$staged"
+        echo "picluster-disk-full $need ${free:-0} $path" >&2
+        echo "could not write the new content of $path in full; the original is untouched" >&2
+        return 28
+    fi
+    rm -f -- "$staged"
     if [[ -e $path ]]; then
         chown --reference="$path" -- "$tmp" 2>/dev/null || true
         chmod --reference="$path" -- "$tmp" 2>/dev/null || true
@@ -35,9 +65,13 @@ picluster_write_file() {
         n=1
         while [[ -e $backup ]]; do backup="$path.picluster-$stamp-$n.bak"; n=$((n + 1)); done
         # Not cp -p: FAT cannot keep owners, and a failed chown must not stop the backup. The bytes are what count.
-        cp -- "$path" "$backup"
+        if ! cp -- "$path" "$backup" 2>/dev/null || ! sync -- "$backup" || ! cmp -s -- "$path" "$backup"; then
+            rm -f -- "$backup" "$tmp"
+            echo "picluster-disk-full $need ${free:-0} $path" >&2
+            echo "could not keep a complete backup of $path; the original is untouched" >&2
+            return 28
+        fi
         touch -r "$path" -- "$backup" 2>/dev/null || true
-        sync -- "$backup"
         echo "backup $backup"
     else
         chmod "$mode" -- "$tmp" 2>/dev/null || true

@@ -56,8 +56,9 @@ internal static class SshProcess
         {
             throw new InvalidOperationException("Cannot run the OpenSSH client 'ssh': install it (Debian: apt install openssh-client) and put it on the PATH.", e);
         }
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        // Bounded: Invoke-PiCommand runs whatever the user types, and `cat /dev/urandom` must not take this machine down.
+        var stdout = BoundedCapture.ReadAsync(process.StandardOutput);
+        var stderr = BoundedCapture.ReadAsync(process.StandardError);
         try
         {
             if (stdin is not null)

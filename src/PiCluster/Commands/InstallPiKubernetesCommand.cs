@@ -28,24 +28,37 @@ public sealed class InstallPiKubernetesCommand : PiNodeCommandBase
     [ValidateNotNullOrEmpty]
     public string? RepositoryKey { get; set; }
 
+    /// <summary>The fingerprint the signing key must have (40 hex digits, as gpg --show-keys prints it); needed for a key fetched over plain http.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? RepositoryKeyFingerprint { get; set; }
+
     /// <summary>Seconds to wait for the apt/dpkg lock (held by unattended-upgrades at first boot, for example).</summary>
     [Parameter]
     [ValidateRange(0, 86400)]
     public int LockTimeout { get; set; } = 300;
 
     /// <inheritdoc />
-    protected override void Run(IReadOnlyList<PiNode> nodes, IRunHost host, CancellationToken cancellation) =>
-        RunSteps(nodes, new NodeStep[]
+    protected override void Run(IReadOnlyList<PiNode> nodes, IRunHost host, CancellationToken cancellation)
+    {
+        var step = new KubernetesPackagesStep(new KubernetesPackagesOptions
         {
-            new KubernetesPackagesStep(new KubernetesPackagesOptions
-            {
-                Version = Version,
-                PackageRepository = PackageRepository,
-                RepositoryKey = RepositoryKey is null ? null : ResolveKeyPath(RepositoryKey),
-                LockTimeout = TimeSpan.FromSeconds(LockTimeout),
-            }),
-        }, host, cancellation);
+            Version = Version,
+            PackageRepository = PackageRepository,
+            RepositoryKey = RepositoryKey is null ? null : ResolveKeyPath(RepositoryKey),
+            RepositoryKeyFingerprint = RepositoryKeyFingerprint,
+            LockTimeout = TimeSpan.FromSeconds(LockTimeout),
+        });
+        // A bad URL, an http key without a pin or a key file that is no public key stops the run before any connection.
+        foreach (var node in nodes)
+        {
+            if (step.CheckPackageSource(node) is { } problem)
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException(problem.Message, problem.Field), "InvalidPackageSource",
+                    ErrorCategory.InvalidArgument, problem.Field));
+        }
+        RunSteps(nodes, new NodeStep[] { step }, host, cancellation);
+    }
 
     // A key file path is relative to PowerShell's current location, not the process's.
-    private string ResolveKeyPath(string key) => key.Contains("://") ? key : GetUnresolvedProviderPathFromPSPath(key);
+    private string ResolveKeyPath(string key) => PackageSource.IsUrl(key) ? key : GetUnresolvedProviderPathFromPSPath(key);
 }

@@ -23,6 +23,7 @@ internal static class NodeErrorRecords
         NodeErrorKind.StepFailed => ErrorCategory.InvalidResult,
         NodeErrorKind.Timeout => ErrorCategory.OperationTimeout,
         NodeErrorKind.InvalidNodeState => ErrorCategory.InvalidOperation,
+        NodeErrorKind.NodeDiskFull => ErrorCategory.ResourceUnavailable,
         _ => ErrorCategory.NotSpecified,
     };
 

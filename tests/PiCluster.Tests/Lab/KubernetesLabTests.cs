@@ -56,7 +56,7 @@ public sealed class KubernetesLabTests
 
         var run = LabRuns.RunSteps(nodes, new KubernetesPackagesStep(new KubernetesPackagesOptions
         {
-            PackageRepository = Repository("badkey/"), RepositoryKey = Repository() + "Release.key",
+            PackageRepository = Repository("badkey/"), RepositoryKey = System.IO.Path.Combine(_lab.StateDir, "repo-release.key"),
         }));
 
         var failure = Assert.Single(run.Failures);

@@ -50,7 +50,7 @@ public sealed class AptRepositoryPlan
         }
         else
         {
-            key = new FileEdit(repository.KeyringPath, currentKeyring, ReadLocalKey(node, repository.Key));
+            key = new FileEdit(repository.KeyringPath, currentKeyring, ReadLocalKey(node, repository));
             if (key.IsNeeded) changes.Add(new Change($"write the signing key from {repository.Key} (dearmored) to {repository.KeyringPath}"));
             else key = null;
         }
@@ -61,7 +61,7 @@ public sealed class AptRepositoryPlan
 
     /// <summary>The sources file: the entry, with the key's source in its comment.</summary>
     public static string SourcesFile(AptRepository repository) =>
-        $"# {repository.Name} packages, signed by the key from {repository.Key}. Managed by PiCluster.\n{repository.SourcesLine}\n";
+        $"# {repository.Name} packages, signed by the key from {PackageSource.Printable(repository.Key)}. Managed by PiCluster.\n{repository.SourcesLine}\n";
 
     /// <summary>Variables for k8s-repo.sh.</summary>
     public Dictionary<string, string> Variables(IEnumerable<string> prerequisites) => new()
@@ -71,18 +71,20 @@ public sealed class AptRepositoryPlan
         ["PICLUSTER_REPO_URL"] = Repository.Url,
         ["PICLUSTER_PREREQS"] = string.Join(" ", prerequisites),
         ["PICLUSTER_KEY_URL"] = FetchKey ? Repository.Key : "",
+        ["PICLUSTER_KEY_FINGERPRINT"] = Repository.KeyFingerprint ?? "",
+        ["PICLUSTER_KEY_MAX_BYTES"] = PackageSource.MaxKeyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
     /// <summary>The lines after k8s-repo.sh: the file writes, then apt-get update (which checks the signature).</summary>
     public string Tail(string? then = null) =>
         (Key?.ApplyScript() ?? "") + (Sources?.ApplyScript() ?? "") + "picluster_repo_finish\n" + (then ?? "");
 
-    private static byte[] ReadLocalKey(PiNode node, string path)
+    private static byte[] ReadLocalKey(PiNode node, AptRepository repository)
     {
-        try { return OpenPgpArmor.Dearmor(File.ReadAllBytes(path)); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        try { return PackageSource.ReadKeyFile(repository.Key, $"the repository key '{repository.Key}'", repository.KeyFingerprint); }
+        catch (FormatException e)
         {
-            throw new NodeException(NodeErrorKind.InvalidNodeState, $"{node}: cannot read the repository key '{path}': {e.Message}", e);
+            throw new NodeException(NodeErrorKind.InvalidNodeState, $"{node}: {e.Message}", e);
         }
     }
 }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading.Tasks;
 using PiCluster.Engine;
+using PiCluster.Steps.NodePrep;
 using PiCluster.Transport;
 
 namespace PiCluster.Steps.Kubernetes;
@@ -46,6 +47,7 @@ internal static class AptScript
         var result = await context.Session.RunAsync(Command(step, text, what, lockTimeout), context.Cancellation).ConfigureAwait(false);
         var output = SectionedOutput.Parse(result.Stdout);
         if (result.Succeeded) return output;
+        if (FileEdit.DiskFullError(context.Node, step, result) is { } diskFull) throw diskFull;
         var apt = Tail(result.Stderr);
         throw result.ExitCode switch
         {

@@ -14,6 +14,9 @@ public sealed class KubernetesPackagesOptions
     /// <summary>Path or URL of the repository's signing key; null takes kubernetes.repositoryKey (or the repository's Release.key).</summary>
     public string? RepositoryKey { get; set; }
 
+    /// <summary>The fingerprint the signing key must have; null takes kubernetes.repositoryKeyFingerprint. Required for a key fetched over http.</summary>
+    public string? RepositoryKeyFingerprint { get; set; }
+
     /// <summary>How long to wait for the apt/dpkg lock (unattended-upgrades at first boot) before failing.</summary>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromMinutes(5);
 }

@@ -48,9 +48,45 @@ public sealed class KubernetesPackagesStep : NodeStep
             throw new NodeException(NodeErrorKind.InvalidNodeState, $"{node}: '{versionText}' is not a Kubernetes version; write a minor like 1.34 or a patch like 1.34.2.");
         var clusterRepository = cluster is not null && !string.IsNullOrEmpty(cluster.Kubernetes.PackageRepository);
         var url = Options.PackageRepository ?? (clusterRepository ? cluster!.GetPackageRepository() : null);
-        var key = Options.RepositoryKey
-            ?? (Options.PackageRepository is null && cluster is not null && !string.IsNullOrEmpty(cluster.Kubernetes.RepositoryKey) ? cluster.GetRepositoryKey() : null);
-        return (version!, AptRepository.Kubernetes(version!, url, key));
+        // A mirror named by a parameter replaces the file's key and fingerprint too: they belong to the file's mirror.
+        var fromFile = Options.PackageRepository is null && cluster is not null;
+        var key = Options.RepositoryKey ?? (fromFile && !string.IsNullOrEmpty(cluster!.Kubernetes.RepositoryKey) ? cluster.GetRepositoryKey() : null);
+        var fingerprint = Options.RepositoryKeyFingerprint
+            ?? (fromFile && Options.RepositoryKey is null && !string.IsNullOrEmpty(cluster!.Kubernetes.RepositoryKeyFingerprint) ? cluster.Kubernetes.RepositoryKeyFingerprint : null);
+        try
+        {
+            return (version!, AptRepository.Kubernetes(version!, url, key, fingerprint,
+                Options.PackageRepository is null ? "kubernetes.packageRepository" : "-PackageRepository",
+                fromFile && Options.RepositoryKey is null ? "kubernetes.repositoryKey" : "-RepositoryKey",
+                fromFile && Options.RepositoryKeyFingerprint is null ? "kubernetes.repositoryKeyFingerprint" : "-RepositoryKeyFingerprint"));
+        }
+        catch (ArgumentException e)
+        {
+            throw new NodeException(NodeErrorKind.InvalidNodeState, $"{node}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The package source's problem for a node, found without contacting it: the URLs and key source, and a local key
+    /// file's content. Field is the parameter (-PackageRepository...) or cluster file field the problem is in.
+    /// </summary>
+    public (string Field, string Message)? CheckPackageSource(PiNode node)
+    {
+        AptRepository repository;
+        try { repository = Resolve(node).repository; }
+        catch (NodeException e) when (e.InnerException is ArgumentException argument)
+        {
+            return (argument.ParamName ?? "", argument.Message);
+        }
+        catch (NodeException)
+        {
+            return null; // a missing version is the step's own failure, per node
+        }
+        if (repository.KeyIsUrl) return null;
+        var field = Options.RepositoryKey is null ? "kubernetes.repositoryKey" : "-RepositoryKey";
+        try { PackageSource.ReadKeyFile(repository.Key, $"{field} '{repository.Key}'", repository.KeyFingerprint); }
+        catch (FormatException e) { return (field, e.Message); }
+        return null;
     }
 
     private const string ReadFacts = "read the package state";

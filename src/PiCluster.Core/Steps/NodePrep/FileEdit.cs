@@ -62,6 +62,28 @@ public sealed class FileEdit
         return $"picluster_write_file {ShellText.Quote(Path)} {expected} {Mode} <<'PICLUSTER_B64'\n{base64}\nPICLUSTER_B64\n";
     }
 
+    /// <summary>Exit code of <c>picluster_write_file</c> when the target file system has no room (ENOSPC's number).</summary>
+    public const int DiskFullExitCode = 28;
+
+    /// <summary>
+    /// The <see cref="NodeErrorKind.NodeDiskFull"/> error for a script that stopped because a file system was full, or
+    /// null when it failed otherwise. It names the node, the step and the path; it never names a backup, because none
+    /// that could be incomplete is kept.
+    /// </summary>
+    public static NodeException? DiskFullError(PiNode node, string step, CommandResult result)
+    {
+        if (result.ExitCode != DiskFullExitCode) return null;
+        foreach (var line in result.Stderr.Split('\n'))
+        {
+            var parts = line.Trim().Split(new[] { ' ' }, 4);
+            if (parts.Length < 4 || parts[0] != "picluster-disk-full") continue;
+            return new NodeException(NodeErrorKind.NodeDiskFull,
+                $"{node}: {step} could not write {parts[3]}: its file system is full ({parts[2]} bytes free; the new file and a backup of the old one need {parts[1]}). " +
+                $"Nothing was written and {parts[3]} is as it was. Free some space there (old *.picluster-*.bak files you no longer need, for example) and run again.");
+        }
+        return null;
+    }
+
     /// <summary>Lower-case hex sha256, as sha256sum prints it.</summary>
     public static string Sha256(byte[] bytes)
     {

@@ -34,10 +34,13 @@ public sealed class HostnameStep : NodePrepStep
     {
         var facts = await GatherFactsAsync(context, FactsCommand).ConfigureAwait(false);
         var name = context.Node.Name;
+        byte[] hosts;
+        try { hosts = HostsFile.Edit(FileFact(facts, "etc_hosts") ?? System.Array.Empty<byte>(), name, ClusterNodes(context)); }
+        catch (System.ArgumentException e) { throw new NodeException(NodeErrorKind.InvalidNodeState, $"{context.Node}: {e.Message}", e); }
         var edits = new List<FileEdit>
         {
             // The hosts file first: sudo resolves the new name as soon as the hostname changes.
-            new("/etc/hosts", FileFact(facts, "etc_hosts"), HostsFile.Edit(FileFact(facts, "etc_hosts") ?? System.Array.Empty<byte>(), name, ClusterNodes(context))),
+            new("/etc/hosts", FileFact(facts, "etc_hosts"), hosts),
             FileEdit.ToText("/etc/hostname", FileFact(facts, "etc_hostname"), name + "\n"),
         };
         var changes = edits.Where(e => e.IsNeeded).Select(e => e.ToChange()).ToList();

@@ -27,7 +27,9 @@ public static class HostsFile
         var lines = TextLines.Split(TextLines.ByteEncoding.GetString(content));
         var terminator = TextLines.DominantTerminator(lines);
         var block = new List<string> { BeginMarker };
-        block.AddRange(nodes.Where(n => !IsLoopback(n.Address)).Select(n => $"{n.Address}\t{n.Name}"));
+        ConfigToken.Require(ownName, "The host name");
+        block.AddRange(nodes.Where(n => !IsLoopback(n.Address))
+            .Select(n => $"{ConfigToken.Require(n.Address, "The address of " + n.Name)}\t{ConfigToken.Require(n.Name, "The node name")}"));
         block.Add(EndMarker);
 
         var result = new List<TextLines.Line>();

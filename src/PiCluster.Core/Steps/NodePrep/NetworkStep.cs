@@ -58,7 +58,8 @@ public sealed class NetworkStep : NodePrepStep
     {
         var lan = Lan ?? node.Cluster?.Lan;
         if (lan is null) return null;
-        return new StaticAddress(lan.Interface, node.LanAddress, lan.PrefixLength, lan.Gateway, lan.Dns);
+        try { return new StaticAddress(lan.Interface, node.LanAddress, lan.PrefixLength, lan.Gateway, lan.Dns); }
+        catch (ArgumentException e) { throw new NodeException(NodeErrorKind.InvalidNodeState, $"{node}: {e.Message}", e); }
     }
 
     private static RemoteCommand FactsFor(StaticAddress wanted) => FactCommand("prep-network-facts", new Dictionary<string, string>
@@ -187,7 +188,7 @@ public sealed class NetworkStep : NodePrepStep
         await ApplyScriptAsync(context,
             $"systemctl stop {RollbackUnit}.timer {RollbackUnit}.service 2>/dev/null || true\nsystemctl reset-failed {RollbackUnit}.service 2>/dev/null || true\n" +
             $"rm -f {StateDir}/net-rollback.sh {StateDir}/net-apply.sh {ResultFile}\n" +
-            $"ip -o -4 addr show dev {ShellText.Quote(facts.Wanted.Interface)} | grep -qw {ShellText.Quote(facts.Wanted.Cidr)} || {{ echo '{facts.Wanted.Cidr} is not on {facts.Wanted.Interface}' >&2; exit 1; }}\n",
+            $"ip -o -4 addr show dev {ShellText.Quote(facts.Wanted.Interface)} | grep -qw {ShellText.Quote(facts.Wanted.Cidr)} || {{ echo {ShellText.Quote($"{facts.Wanted.Cidr} is not on {facts.Wanted.Interface}")} >&2; exit 1; }}\n",
             "confirm the new address").ConfigureAwait(false);
         return null;
     }
@@ -242,16 +243,16 @@ public sealed class NetworkStep : NodePrepStep
         // ping is bound to the interface: another route (a second NIC's default route) must not answer for the LAN.
         var seconds = (int)CheckTimeout.TotalSeconds;
         apply.Append($"for ((i = 0; i < {seconds}; i++)); do ip -o -4 addr show dev {iface} | grep -qw {ShellText.Quote(wanted.Cidr)} && break; sleep 1; done\n");
-        apply.Append($"ip -o -4 addr show dev {iface} | grep -qw {ShellText.Quote(wanted.Cidr)} || fail '{wanted.Cidr} did not come up on {wanted.Interface} within {seconds} s'\n");
+        apply.Append($"ip -o -4 addr show dev {iface} | grep -qw {ShellText.Quote(wanted.Cidr)} || fail {ShellText.Quote($"{wanted.Cidr} did not come up on {wanted.Interface} within {seconds} s")}\n");
         var targets = wanted.Gateway is not null ? new[] { wanted.Gateway } : facts.Peers.ToArray();
         if (targets.Length > 0)
         {
             var what = wanted.Gateway is not null ? $"the gateway {wanted.Gateway}" : $"any other node ({string.Join(", ", targets)})";
             apply.Append($"reached=''\ndeadline=$((SECONDS + {seconds}))\nwhile [[ -z $reached && $SECONDS -lt $deadline ]]; do\n    for target in {string.Join(" ", targets.Select(ShellText.Quote))}; do\n" +
                          $"        if ping -c 1 -W 1 -I {iface} \"$target\" >/dev/null 2>&1; then reached=$target; break; fi\n    done\n    [[ -n $reached ]] || sleep 1\ndone\n" +
-                         $"[[ -n $reached ]] || fail 'from {wanted.Address} the node did not reach {what} within {seconds} s'\n");
+                         $"[[ -n $reached ]] || fail {ShellText.Quote($"from {wanted.Address} the node did not reach {what} within {seconds} s")}\n");
         }
-        apply.Append($"ip -o -4 addr show dev {iface} | grep -qw {ShellText.Quote(wanted.Cidr)} || fail '{wanted.Cidr} went away during the check'\n");
+        apply.Append($"ip -o -4 addr show dev {iface} | grep -qw {ShellText.Quote(wanted.Cidr)} || fail {ShellText.Quote($"{wanted.Cidr} went away during the check")}\n");
         apply.Append($"echo ok >{ResultFile}\n");
 
         var script = new StringBuilder();

@@ -33,7 +33,8 @@ public abstract class NodePrepStep : NodeStep
         var script = RemoteScripts.Load("prep-lib") + "\n" + body;
         var result = await context.Session.RunAsync(new RemoteCommand(script, asRoot: true, timeout: timeout, display: $"{Name}: {what}"), context.Cancellation).ConfigureAwait(false);
         if (!result.Succeeded)
-            throw new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: {Name} could not {what} (exit code {result.ExitCode}): {result.Stderr.Trim()}");
+            throw FileEdit.DiskFullError(context.Node, Name, result)
+                  ?? new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: {Name} could not {what} (exit code {result.ExitCode}): {result.Stderr.Trim()}");
         return result;
     }
 

@@ -8,13 +8,15 @@ namespace PiCluster.Steps.NodePrep;
 public sealed class StaticAddress
 {
     /// <summary>Creates the configuration.</summary>
+    /// <exception cref="ArgumentException">A part is not one plain word (see <see cref="ConfigToken"/>).</exception>
     public StaticAddress(string interfaceName, string address, int prefixLength, string? gateway, IEnumerable<string>? dns)
     {
-        Interface = interfaceName;
-        Address = address;
+        // Every part ends up as a word in a configuration file or an nmcli argument: one plain word each.
+        Interface = ConfigToken.Require(interfaceName, "The LAN interface");
+        Address = address.Length == 0 ? address : ConfigToken.Require(address, "The LAN address");
         PrefixLength = prefixLength;
-        Gateway = string.IsNullOrWhiteSpace(gateway) ? null : gateway;
-        Dns = (dns ?? Array.Empty<string>()).Where(d => !string.IsNullOrWhiteSpace(d)).ToList();
+        Gateway = string.IsNullOrEmpty(gateway) ? null : ConfigToken.Require(gateway!, "The gateway");
+        Dns = (dns ?? Array.Empty<string>()).Where(d => !string.IsNullOrEmpty(d)).Select(d => ConfigToken.Require(d, "The DNS server")).ToList();
     }
 
     /// <summary>eth0, wlan0...</summary>

@@ -75,7 +75,8 @@ public sealed class SwapStep : NodePrepStep
         {
             foreach (var unit in facts.Units)
                 script += $"systemctl unmask {ShellText.Quote(unit)} && systemctl enable --now {ShellText.Quote(unit)}\n" +
-                          $"sed -i '/^{unit.Replace(".", "\\.")}$/d' {MaskedList} 2>/dev/null || true\n";
+                          // The unit name is data: matched as a fixed whole line, never spliced into a sed program.
+                          $"if [[ -f {MaskedList} ]]; then grep -vxF -e {ShellText.Quote(unit)} {MaskedList} >{MaskedList}.new || true; mv -f {MaskedList}.new {MaskedList}; fi\n";
             script += "systemctl daemon-reload\nswapon -a\n";
         }
         else

@@ -98,7 +98,7 @@ public sealed class ContainerRuntimeStep : NodeStep
         var result = await context.Session.RunAsync(new RemoteCommand(text, asRoot: true, timeout: TimeSpan.FromMinutes(3), display: $"{Name}: configure and start {Service(facts.Runtime)}"),
             context.Cancellation).ConfigureAwait(false);
         if (!result.Succeeded)
-            throw new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: {Name} could not configure and start {Service(facts.Runtime)} (exit code {result.ExitCode}): {AptScript.Tail(result.Stderr)}");
+            throw FileEdit.DiskFullError(context.Node, Name, result) ?? new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: {Name} could not configure and start {Service(facts.Runtime)} (exit code {result.ExitCode}): {AptScript.Tail(result.Stderr)}");
         context.Verbose($"{context.Node}: {SectionedOutput.Parse(result.Stdout).GetOr("verify", "")}");
         return new ContainerRuntimeResult(facts.Runtime, socket);
     }

@@ -17,6 +17,9 @@ public class KubernetesPackagesStepTests
 {
     private const string Repo = "http://10.0.2.2:8080/core:/stable:/v1.34/deb/";
 
+    // A plain-http mirror's key must be pinned.
+    private const string Fingerprint = "1F755760B2F4D1341E3A50BDABB40F65679D7C05";
+
     private const string Madison = """
    kubeadm | 1.34.3-1.1 | http://10.0.2.2:8080/core:/stable:/v1.34/deb  Packages
    kubeadm | 1.34.2-1.1 | http://10.0.2.2:8080/core:/stable:/v1.34/deb  Packages
@@ -25,12 +28,12 @@ public class KubernetesPackagesStepTests
 
     private static PiNode Node(string version = "1.34") => new("node1", "127.0.0.1", cluster: new ClusterDefinition
     {
-        Kubernetes = { Version = version, PackageRepository = Repo, RepositoryKey = Repo + "Release.key" },
+        Kubernetes = { Version = version, PackageRepository = Repo, RepositoryKey = Repo + "Release.key", RepositoryKeyFingerprint = Fingerprint },
     });
 
     private static string B64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
 
-    private static string SourcesFile => AptRepositoryPlan.SourcesFile(AptRepository.Kubernetes(KubernetesVersion.Parse("1.34"), Repo, Repo + "Release.key"));
+    private static string SourcesFile => AptRepositoryPlan.SourcesFile(AptRepository.Kubernetes(KubernetesVersion.Parse("1.34"), Repo, Repo + "Release.key", Fingerprint));
 
     private static string Facts(string installed = "", string holds = "", bool repo = false, string madison = "", string kubelet = "disabled") =>
         "@@ apt_version\n2.6.1\n" +
@@ -182,19 +185,14 @@ public class KubernetesPackagesStepTests
     [Fact]
     public async Task LocalKeyFile_IsDearmoredHere_AndWrittenByteExact()
     {
-        var binary = new byte[] { 0x99, 0x01, 0x0d, 0x04, 0x65, 0x00, 0x11 };
-        var armored = "-----BEGIN PGP PUBLIC KEY BLOCK-----\nVersion: GnuPG v2\n\n" + Convert.ToBase64String(binary) + "\n=abcd\n-----END PGP PUBLIC KEY BLOCK-----\n";
-        var path = System.IO.Path.GetTempFileName();
-        await System.IO.File.WriteAllTextAsync(path, armored);
-        try
-        {
-            Assert.Equal(binary, OpenPgpArmor.Dearmor(Encoding.ASCII.GetBytes(armored)));
-            var session = new FakeNodeSession(Node(), _ => FakeNodeSession.Ok(Facts(Prereqs + All, "kubeadm\nkubectl\nkubelet\n", madison: Madison, kubelet: "enabled")));
-            var plan = await new KubernetesPackagesStep(new KubernetesPackagesOptions { RepositoryKey = path }).PlanAsync(Context(session));
-            var facts = (KubernetesPackagesStep.Facts)plan.Facts!;
-            Assert.Equal(binary, facts.Repository.Key!.After);
-            Assert.False(facts.Repository.FetchKey);
-        }
-        finally { System.IO.File.Delete(path); }
+        var keys = System.IO.Path.Combine(AppContext.BaseDirectory, "ClusterFiles", "keys");
+        var binary = System.IO.File.ReadAllBytes(System.IO.Path.Combine(keys, "release.gpg"));
+        var path = System.IO.Path.Combine(keys, "release.asc");
+        Assert.Equal(binary, OpenPgpArmor.Dearmor(System.IO.File.ReadAllBytes(path)));
+        var session = new FakeNodeSession(Node(), _ => FakeNodeSession.Ok(Facts(Prereqs + All, "kubeadm\nkubectl\nkubelet\n", madison: Madison, kubelet: "enabled")));
+        var plan = await new KubernetesPackagesStep(new KubernetesPackagesOptions { RepositoryKey = path }).PlanAsync(Context(session));
+        var facts = (KubernetesPackagesStep.Facts)plan.Facts!;
+        Assert.Equal(binary, facts.Repository.Key!.After);
+        Assert.False(facts.Repository.FetchKey);
     }
 }

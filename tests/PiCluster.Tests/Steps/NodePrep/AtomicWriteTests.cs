@@ -100,4 +100,53 @@ public sealed class AtomicWriteTests : IDisposable
         var backups = Directory.GetFiles(_dir, "grub.picluster-*.bak").Select(File.ReadAllText).OrderBy(t => t).ToArray();
         Assert.Equal(new[] { "1\n", "2\n" }, backups);
     }
+
+    // A full file system, as df reports it: the helper must stop before it writes anything there.
+    private const string FullDisk = "df() { echo 'Filesystem 1B-blocks Used Available Use% Mounted on'; echo 'bootfs 536870912 536866816 4096 100% /boot/firmware'; }\n";
+
+    [Fact]
+    public void AFullFileSystem_IsReportedBeforeAnythingIsWritten_AndNoBackupIsLeft()
+    {
+        var path = Path.Combine(_dir, "cmdline.txt");
+        File.WriteAllText(path, "console=tty1 root=PARTUUID=1234-02 rootwait\n");
+        var before = File.ReadAllBytes(path);
+        var edit = new FileEdit(path, before, BootCommandLine.EditCmdlineTxt(before), rebootRequired: true);
+
+        var (exit, stdout, stderr) = RunBash(PiCluster.Transport.RemoteScripts.Load("prep-lib") + "\n" + FullDisk + edit.ApplyScript());
+
+        Assert.Equal(FileEdit.DiskFullExitCode, exit);
+        Assert.Contains($"picluster-disk-full ", stderr);
+        Assert.EndsWith(path, stderr.Split('\n').Single(l => l.StartsWith("picluster-disk-full", StringComparison.Ordinal)));
+        Assert.DoesNotContain("backup", stdout);
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Equal(new[] { "cmdline.txt" }, Directory.GetFiles(_dir).Select(Path.GetFileName));
+
+        var error = FileEdit.DiskFullError(new PiCluster.Engine.PiNode("node1", "127.0.0.1"), "Cgroup",
+            new PiCluster.Transport.CommandResult(exit, stdout, stderr));
+        Assert.NotNull(error);
+        Assert.Equal(PiCluster.Engine.NodeErrorKind.NodeDiskFull, error!.Kind);
+        Assert.Contains("node1", error.Message);
+        Assert.Contains("Cgroup", error.Message);
+        Assert.Contains($"could not write {path}: its file system is full (4096 bytes free", error.Message);
+        Assert.DoesNotContain("cmdline.txt.picluster-", error.Message); // no backup is named: none was made
+        Assert.DoesNotContain("could not decode", error.Message);
+    }
+
+    [Fact]
+    public void ABackupThatIsNotByteForByteTheOriginal_StopsTheWrite_AndIsRemoved()
+    {
+        var path = Path.Combine(_dir, "cmdline.txt");
+        File.WriteAllText(path, "console=tty1 root=PARTUUID=1234-02 rootwait\n");
+        var before = File.ReadAllBytes(path);
+        // cp that truncates its copy, as a file system filling up in the middle of the backup would.
+        const string TruncatingCp = "cp() { head -c 5 -- \"${@: -2:1}\" >\"${@: -1}\"; }\n";
+
+        var (exit, stdout, stderr) = RunBash(PiCluster.Transport.RemoteScripts.Load("prep-lib") + "\n" + TruncatingCp + new FileEdit(path, before, BootCommandLine.EditCmdlineTxt(before)).ApplyScript());
+
+        Assert.Equal(FileEdit.DiskFullExitCode, exit);
+        Assert.Contains("could not keep a complete backup", stderr);
+        Assert.DoesNotContain("backup ", stdout);
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Equal(new[] { "cmdline.txt" }, Directory.GetFiles(_dir).Select(Path.GetFileName));
+    }
 }
