@@ -40,10 +40,13 @@ public class ClusterFileMutationTests(ITestOutputHelper output)
     {
         var seed = int.TryParse(Environment.GetEnvironmentVariable("PICLUSTER_MUTATION_SEED"), out var s) ? s : 20261201;
         var random = new Random(seed);
-        var valid = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "ClusterFiles", "valid"), "*.yaml")
-            .OrderBy(f => f, StringComparer.Ordinal).Select(File.ReadAllText).ToArray();
+        var validDir = Path.Combine(AppContext.BaseDirectory, "ClusterFiles", "valid");
+        var valid = Directory.GetFiles(validDir, "*.yaml").OrderBy(f => f, StringComparer.Ordinal).Select(File.ReadAllText).ToArray();
+        // Named as if beside the valid examples: their key file paths are relative to the cluster file.
+        var warmUpName = Path.Combine(validDir, "warm-up.yaml");
+        var mutantName = Path.Combine(validDir, "mutant.yaml");
         foreach (var file in valid)
-            ClusterFileLoader.Parse(Encoding.UTF8.GetBytes(file), "warm-up.yaml"); // JIT first, so the bound is the mutant's
+            ClusterFileLoader.Parse(Encoding.UTF8.GetBytes(file), warmUpName); // JIT first, so the bound is the mutant's
         int loaded = 0, refused = 0;
         var slowest = TimeSpan.Zero;
         for (var i = 0; i < Iterations; i++)
@@ -53,7 +56,7 @@ public class ClusterFileMutationTests(ITestOutputHelper output)
             ClusterDefinition? cluster = null;
             try
             {
-                cluster = ClusterFileLoader.Parse(bytes, "mutant.yaml");
+                cluster = ClusterFileLoader.Parse(bytes, mutantName);
                 loaded++;
             }
             catch (ClusterFileException e)

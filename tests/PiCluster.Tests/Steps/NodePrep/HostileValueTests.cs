@@ -109,13 +109,11 @@ public class HostileValueTests
     }
 
     [Fact]
-    public async Task AHostileNodeName_StopsTheHostnameStep_WithoutWriting()
+    public void AHostileNodeName_CannotEvenBecomeANode()
     {
-        var hostile = new PiNode("node3\n6.6.6.6 pkgs.k8s.io", "127.0.0.1", lanAddress: "192.168.50.13");
-        var session = Create(Node1, new() { ["prep-hostname-facts"] = new NodeFacts().Text("hostname", "node1").File("etc_hostname", "node1\n").File("etc_hosts", NodeFacts.PiHosts) });
-        var error = await Assert.ThrowsAsync<NodeException>(() => new HostnameStep().PlanAsync(Context(session, Node1, hostile)));
-        Assert.Equal(NodeErrorKind.InvalidNodeState, error.Kind);
-        Assert.Empty(Applied(session));
+        // The value rules stop it first (PiNode's constructor); HostsFile.Edit above is the second line of defence.
+        var error = Assert.Throws<ArgumentException>(() => new PiNode("node3\n6.6.6.6 pkgs.k8s.io", "127.0.0.1", lanAddress: "192.168.50.13"));
+        Assert.Contains("not a valid hostname", error.Message);
     }
 
     [Fact]
