@@ -17,7 +17,8 @@ namespace PiCluster.Engine;
 /// <see cref="IRunHost.ShouldProcess"/> for each node whose plan has changes; then <see cref="NodeStep.ApplyAsync"/> in
 /// parallel. Every node yields one <see cref="StepResult"/> per step; a failing node also yields a
 /// <see cref="NodeFailure"/> and drops out of later steps while the others go on. A declined node (-WhatIf, -Confirm
-/// "no") yields nothing more. Each node gets one connection and the run lock for the whole run.
+/// "no") yields nothing more. Each node gets one connection and the run lock for the whole run (taken again on every
+/// new connection, see <see cref="NodeLock"/>).
 /// </summary>
 /// <remarks>
 /// Data for later steps: after each step, <see cref="StepContext.Shared"/> holds, under <c>"Step/node"</c>, what
@@ -72,9 +73,9 @@ public sealed class ClusterRunner
 
     private async Task RunAsync(RunScope scope, IReadOnlyList<PiNode> nodes, IReadOnlyList<NodeStep> steps, CancellationToken cancellation)
     {
-        var runId = NodeLock.NewRunId();
+        var runLock = new NodeLock(_options, scope.Verbose, scope.Warning);
         var runs = new ConcurrentDictionary<PiNode, NodeRun>();
-        var locked = new ConcurrentBag<INodeSession>();
+        var leases = new ConcurrentDictionary<INodeSession, NodeLease>();
         var shared = new ConcurrentDictionary<string, object?>(StringComparer.Ordinal);
         try
         {
@@ -86,11 +87,13 @@ public sealed class ClusterRunner
                 runs[node] = new NodeRun(node, session);
                 try
                 {
-                    await NodeLock.AcquireAsync(session, runId, scope.Verbose, cancellation).ConfigureAwait(false);
-                    locked.Add(session);
+                    var verbose = (VerboseSession)session;
+                    var lease = new NodeLease(runLock, verbose, verbose.Inner);
+                    await lease.AcquireAsync(cancellation).ConfigureAwait(false);
+                    leases[session] = lease;
+                    verbose.Lease = lease;
                     // A reboot empties /run/lock: take the lock again once the node is back.
-                    if (session is VerboseSession verbose)
-                        verbose.AfterReconnect = (s, token) => NodeLock.AcquireAsync(s, runId, scope.Verbose, token);
+                    verbose.AfterReconnect = lease.AcquireAgainAsync;
                 }
                 catch (Exception e)
                 {
@@ -141,7 +144,7 @@ public sealed class ClusterRunner
         finally
         {
             await scope.CloseAllAsync(runs.Values.Select(r => r.Session),
-                (session, token) => locked.Contains(session) ? NodeLock.ReleaseAsync(session, runId, token) : Task.CompletedTask)
+                (session, token) => leases.TryGetValue(session, out var lease) ? lease.ReleaseAsync(token) : Task.CompletedTask)
                 .ConfigureAwait(false);
         }
     }

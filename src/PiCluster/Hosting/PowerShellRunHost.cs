@@ -43,5 +43,7 @@ internal sealed class PowerShellRunHost : IRunHost
 
     public void WriteVerbose(string message) => _cmdlet.WriteVerbose(message);
 
+    public void WriteWarning(string message) => _cmdlet.WriteWarning(message);
+
     public bool ShouldProcess(PiNode node, string action) => _cmdlet.ShouldProcess(node.Name, action);
 }

@@ -1,0 +1,85 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using PiCluster.Transport;
+
+namespace PiCluster.Engine;
+
+/// <summary>
+/// A run's hold on one node's lock: renews the lease every <see cref="NodeLock.RenewEvery"/> (the renewal waits its
+/// turn behind a running command, during which the node side renews), takes the lock again on every new connection,
+/// and remembers when the lock was lost to another run, so that no later command runs (<see cref="ThrowIfLost"/>).
+/// </summary>
+internal sealed class NodeLease
+{
+    private readonly NodeLock _lock;
+    private readonly INodeSession _session;
+    private readonly INodeSession _quiet;
+    private readonly CancellationTokenSource _stop = new();
+    private Task _renewing = Task.CompletedTask;
+    private NodeException? _lost;
+
+    /// <summary>A hold through <paramref name="session"/>; renewals go through <paramref name="quiet"/> (no -Verbose line each time).</summary>
+    public NodeLease(NodeLock runLock, INodeSession session, INodeSession quiet)
+    {
+        _lock = runLock;
+        _session = session;
+        _quiet = quiet;
+    }
+
+    /// <summary>Takes the lock, then keeps it: renewals, and the lock taken again on any new connection.</summary>
+    public async Task AcquireAsync(CancellationToken cancellation)
+    {
+        await _lock.AcquireAsync(_session.Node, _session.RunAsync, allowTakeOver: true, cancellation).ConfigureAwait(false);
+        _session.AfterImplicitReconnect = async (run, token) =>
+        {
+            try { await _lock.AcquireAsync(_session.Node, run, allowTakeOver: false, token).ConfigureAwait(false); }
+            catch (NodeException e) when (e.Kind == NodeErrorKind.NodeLocked) { Lose(e); throw; }
+        };
+        _renewing = RenewAsync(_stop.Token);
+    }
+
+    /// <summary>Takes the lock again after an explicit reconnect (a reboot empties /run/lock).</summary>
+    public async Task AcquireAgainAsync(INodeSession session, CancellationToken cancellation)
+    {
+        try { await _lock.AcquireAsync(session.Node, session.RunAsync, allowTakeOver: false, cancellation).ConfigureAwait(false); }
+        catch (NodeException e) when (e.Kind == NodeErrorKind.NodeLocked) { Lose(e); throw; }
+    }
+
+    /// <summary>Throws the NodeLocked failure once another run has the lock.</summary>
+    public void ThrowIfLost()
+    {
+        var lost = Volatile.Read(ref _lost);
+        if (lost is not null) throw new NodeException(lost.Kind, lost.Message, lost);
+    }
+
+    /// <summary>Stops renewing (before the lock is released, so no renewal can take it back).</summary>
+    public async Task StopAsync()
+    {
+        if (!_stop.IsCancellationRequested) _stop.Cancel();
+        _session.AfterImplicitReconnect = null;
+        try { await _renewing.ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>Stops renewing and releases the lock.</summary>
+    public async Task ReleaseAsync(CancellationToken cancellation)
+    {
+        await StopAsync().ConfigureAwait(false);
+        if (Volatile.Read(ref _lost) is null) await _lock.ReleaseAsync(_session, cancellation).ConfigureAwait(false);
+    }
+
+    private void Lose(NodeException e) => Interlocked.CompareExchange(ref _lost, e, null);
+
+    private async Task RenewAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested && Volatile.Read(ref _lost) is null)
+        {
+            await Task.Delay(_lock.RenewEvery, stop).ConfigureAwait(false);
+            try { await _lock.AcquireAsync(_quiet.Node, _quiet.RunAsync, allowTakeOver: false, stop).ConfigureAwait(false); }
+            catch (NodeException e) when (e.Kind == NodeErrorKind.NodeLocked) { Lose(e); }
+            catch (NodeException) { /* unreachable for now: the next command reconnects and takes the lock again */ }
+            catch (ObjectDisposedException) { return; }
+        }
+    }
+}
