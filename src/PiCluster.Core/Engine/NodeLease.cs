@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 using PiCluster.Transport;
@@ -59,7 +60,7 @@ internal sealed class NodeLease
         if (!_stop.IsCancellationRequested) _stop.Cancel();
         _session.AfterImplicitReconnect = null;
         try { await _renewing.ConfigureAwait(false); }
-        catch (OperationCanceledException) { }
+        catch (OperationCanceledException) { /* stopped while waiting */ }
     }
 
     /// <summary>Stops renewing and releases the lock.</summary>
@@ -78,8 +79,10 @@ internal sealed class NodeLease
             await Task.Delay(_lock.RenewEvery, stop).ConfigureAwait(false);
             try { await _lock.AcquireAsync(_quiet.Node, _quiet.RunAsync, allowTakeOver: false, stop).ConfigureAwait(false); }
             catch (NodeException e) when (e.Kind == NodeErrorKind.NodeLocked) { Lose(e); }
-            catch (NodeException) { /* unreachable for now: the next command reconnects and takes the lock again */ }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; }
             catch (ObjectDisposedException) { return; }
+            // Unreachable for now, or anything else: the next command reconnects and takes the lock again, or fails.
+            catch (Exception e) when (e is NodeException or InvalidOperationException or IOException) { }
         }
     }
 }

@@ -64,15 +64,24 @@ keep() { # $1 = run id, $2 = connection pid:start, $3 = lease seconds
   local run=$1 conn=$2 lease=$3 pid=${2%%:*} record children interval=$(($3 / 6))
   [ "$interval" -ge 1 ] || interval=1
   exec 9<"$guard" || exit 0
+  local me
+  me="$$:$(start_time $$)"
+  # Wait until the run that started this keeper has written the record that names it.
+  flock -w 30 9 || exit 0
+  flock -u 9
   while sleep "$interval"; do
     alive "$conn" || exit 0
+    # The lock file is replaced by rename, so reading it without the flock sees a whole record.
+    record=''
+    [ -f "$lock" ] && read -r record <"$lock"
+    [ "$(field run "$record")" = "$run" ] && [ "$(field keeper "$record")" = "$me" ] || exit 0
     children=''
     read -r children <"/proc/$pid/task/$pid/children" 2>/dev/null || true
     [ -n "$children" ] || continue
     flock -w 10 9 || continue
     record=''
     [ -f "$lock" ] && read -r record <"$lock"
-    if [ "$(field run "$record")" != "$run" ] || [ "$(field keeper "$record")" != "$$:$(start_time $$)" ]; then exit 0; fi
+    if [ "$(field run "$record")" != "$run" ] || [ "$(field keeper "$record")" != "$me" ]; then exit 0; fi
     write_record "${record/expires=$(field expires "$record")/expires=$(($(now) + lease))}"
     flock -u 9
   done

@@ -70,7 +70,8 @@ public class RunLockOverSshTests
             process.Kill();
             process.WaitForExit();
         }
-        Assert.True(File.Exists(real.ControlPath), "a killed master leaves its socket behind");
+        // A killed master leaves its socket behind; the next command (or the run's renewal, whichever comes first)
+        // finds nobody listening there and opens a new connection.
         killed.SetResult();
 
         // Longer than the lease: the first run keeps renewing it on its new connection.
