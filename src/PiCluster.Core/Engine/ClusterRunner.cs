@@ -18,9 +18,10 @@ namespace PiCluster.Engine;
 /// parallel. Every node yields one <see cref="StepResult"/> per step; a failing node also yields a
 /// <see cref="NodeFailure"/> and drops out of later steps while the others go on. A step declined on a node (-WhatIf,
 /// -Confirm "no") yields no result there, and the node goes on to plan the later steps from its facts as they are, so a
-/// -WhatIf of several steps shows every step's plan. Each node gets one connection and the run lock for the whole run, and the facts of every
-/// step are read in one round trip right after the lock is taken (<see cref="NodeStep.FactCommands"/>,
-/// <see cref="PrefetchingSession"/>): a step plans from them unless an earlier change on the node made them stale.
+/// -WhatIf of several steps shows every step's plan. Each node gets one connection and the run lock for the whole run
+/// (taken again on every new connection, see <see cref="NodeLock"/>), and the facts of every step are read in one
+/// round trip right after the lock is taken (<see cref="NodeStep.FactCommands"/>, <see cref="PrefetchingSession"/>):
+/// a step plans from them unless an earlier change on the node made them stale.
 /// </summary>
 /// <remarks>
 /// Data for later steps: after each step, <see cref="StepContext.Shared"/> holds, under <c>"Step/node"</c>, what
@@ -75,9 +76,9 @@ public sealed class ClusterRunner
 
     private async Task RunAsync(RunScope scope, IReadOnlyList<PiNode> nodes, IReadOnlyList<NodeStep> steps, CancellationToken cancellation)
     {
-        var runId = NodeLock.NewRunId();
+        var runLock = new NodeLock(_options, scope.Verbose, scope.Warning);
         var runs = new ConcurrentDictionary<PiNode, NodeRun>();
-        var locked = new ConcurrentBag<INodeSession>();
+        var leases = new ConcurrentDictionary<INodeSession, NodeLease>();
         var shared = new ConcurrentDictionary<string, object?>(StringComparer.Ordinal);
         try
         {
@@ -90,11 +91,13 @@ public sealed class ClusterRunner
                 runs[node] = new NodeRun(node, prefetching);
                 try
                 {
-                    await NodeLock.AcquireAsync(prefetching, runId, scope.Verbose, cancellation).ConfigureAwait(false);
-                    locked.Add(prefetching);
+                    var verbose = (VerboseSession)session;
+                    var lease = new NodeLease(runLock, verbose, verbose.Inner);
+                    await lease.AcquireAsync(cancellation).ConfigureAwait(false);
+                    leases[prefetching] = lease;
+                    verbose.Lease = lease;
                     // A reboot empties /run/lock: take the lock again once the node is back.
-                    if (session is VerboseSession verbose)
-                        verbose.AfterReconnect = (s, token) => NodeLock.AcquireAsync(s, runId, scope.Verbose, token);
+                    verbose.AfterReconnect = lease.AcquireAgainAsync;
                     // Every step's facts in one round trip: a converged run then costs connect, this, and the release.
                     var context = new StepContext(prefetching, nodes, scope.Verbose, cancellation);
                     await prefetching.PrefetchAsync(steps.SelectMany(step => step.FactCommands(context)), _options.Connect.CommandTimeout, cancellation)
@@ -149,7 +152,7 @@ public sealed class ClusterRunner
         finally
         {
             await scope.CloseAllAsync(runs.Values.Select(r => r.Session),
-                (session, token) => locked.Contains(session) ? NodeLock.ReleaseAsync(session, runId, token) : Task.CompletedTask)
+                (session, token) => leases.TryGetValue(session, out var lease) ? lease.ReleaseAsync(token) : Task.CompletedTask)
                 .ConfigureAwait(false);
         }
     }

@@ -18,6 +18,9 @@ public interface IRunHost
     /// <summary>Writes a verbose line (already redacted).</summary>
     void WriteVerbose(string message);
 
+    /// <summary>Writes a warning (already redacted), e.g. that -Force took over another run's lock.</summary>
+    void WriteWarning(string message);
+
     /// <summary>Asks whether to make these changes on this node (-WhatIf answers no and prints them; -Confirm asks).</summary>
     bool ShouldProcess(PiNode node, string action);
 }

@@ -15,6 +15,13 @@ public enum NodeErrorKind
     /// <summary>The node's host key differs from known_hosts. Category: SecurityError.</summary>
     HostKeyChanged,
 
+    /// <summary>
+    /// The node's ssh_config file would run a command on this machine (ProxyCommand, LocalCommand, KnownHostsCommand,
+    /// PermitLocalCommand, Match exec) without -AllowSshConfigCommands, or makes -AcceptNewHostKey record keys nowhere.
+    /// Nothing was connected. Category: SecurityError.
+    /// </summary>
+    SshConfigUnsafe,
+
     /// <summary>Authentication failed (key, agent, user). Category: AuthenticationError.</summary>
     AuthenticationFailed,
 

@@ -69,10 +69,16 @@ internal sealed class PrefetchingSession : INodeSession
         return _inner.RunAsync(command, cancellationToken);
     }
 
-    public Task ReconnectAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    public Func<CommandRunner, CancellationToken, Task>? AfterImplicitReconnect
+    {
+        get => _inner.AfterImplicitReconnect;
+        set => _inner.AfterImplicitReconnect = value;
+    }
+
+    public Task ReconnectAsync(TimeSpan timeout, bool requireNewBoot, CancellationToken cancellationToken)
     {
         lock (_gate) _answers.Clear();
-        return _inner.ReconnectAsync(timeout, cancellationToken);
+        return _inner.ReconnectAsync(timeout, requireNewBoot, cancellationToken);
     }
 
     public ValueTask DisposeAsync() => _inner.DisposeAsync();

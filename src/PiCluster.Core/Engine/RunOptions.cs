@@ -10,4 +10,13 @@ public sealed class RunOptions
 
     /// <summary>How to connect to the nodes.</summary>
     public ConnectOptions Connect { get; set; } = new();
+
+    /// <summary>
+    /// How long a node's run lock stays valid without renewal. A running run renews it every third of this; a lock left
+    /// by a run that died is free once it runs out (see <see cref="NodeLock"/>).
+    /// </summary>
+    public System.TimeSpan LockLease { get; set; } = System.TimeSpan.FromSeconds(60);
+
+    /// <summary>Take over a node's run lock even when another run holds it, with a warning (the cmdlets' -Force).</summary>
+    public bool TakeOverLock { get; set; }
 }

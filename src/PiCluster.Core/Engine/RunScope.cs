@@ -37,6 +37,9 @@ internal sealed class RunScope
     /// <summary>Writes a verbose line through the pump, redacted.</summary>
     public void Verbose(string line) => Pump.Post(h => h.WriteVerbose(Redactor.Redact(line)));
 
+    /// <summary>Writes a warning through the pump, redacted.</summary>
+    public void Warning(string line) => Pump.Post(h => h.WriteWarning(Redactor.Redact(line)));
+
     /// <summary>Reports a node's failure. Rethrows cancellation of the run: that is not the node's fault.</summary>
     public void Fail(PiNode node, string step, Exception error, CancellationToken cancellation)
     {

@@ -9,6 +9,13 @@ public sealed class ConnectOptions
     /// <summary>Accept and record a host key that known_hosts does not have yet. A changed key is always refused.</summary>
     public bool AcceptNewHostKey { get; set; }
 
+    /// <summary>
+    /// Allow a node's own ssh_config file (<see cref="Engine.PiNode.ConfigFile"/>) to run commands on this machine:
+    /// ProxyCommand, LocalCommand, KnownHostsCommand, PermitLocalCommand yes and Match exec. Refused otherwise, before
+    /// anything connects (see <see cref="SshConfigCheck"/>).
+    /// </summary>
+    public bool AllowSshConfigCommands { get; set; }
+
     /// <summary>The sudo password, when sudo on the nodes asks for one. Fed on stdin, never on a command line.</summary>
     public SecureString? SudoPassword { get; set; }
 

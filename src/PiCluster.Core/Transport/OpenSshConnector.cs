@@ -9,7 +9,8 @@ namespace PiCluster.Transport;
 /// <summary>
 /// Connects to nodes with the system OpenSSH client, honouring the user's ssh_config (or the node's config file),
 /// ssh-agent, key files and known_hosts. Host keys are checked strictly unless <see cref="ConnectOptions.AcceptNewHostKey"/>
-/// allows recording a new one; a changed key is always refused.
+/// allows recording a new one (checked afterwards to be in known_hosts); a changed key is always refused. A node's own
+/// config file is checked with <see cref="SshConfigCheck"/> first.
 /// </summary>
 public sealed class OpenSshConnector : INodeConnector
 {
@@ -21,10 +22,13 @@ public sealed class OpenSshConnector : INodeConnector
     {
         if (node is null) throw new ArgumentNullException(nameof(node));
         if (options is null) throw new ArgumentNullException(nameof(options));
-        var session = new OpenSshSession(node, options, CreatePrivateDirectory(), RunScope.CreateRedactor(options));
+        // Before anything connects: a node's own config file may name commands to run here (see SshConfigCheck).
+        var config = await SshConfigCheck.EvaluateAsync(node, options, cancellationToken).ConfigureAwait(false);
+        var session = new OpenSshSession(node, options, CreatePrivateDirectory(), RunScope.CreateRedactor(options), config);
         try
         {
             await session.ConnectAsync(options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+            if (options.AcceptNewHostKey) await config.EnsureKeyRecordedAsync(node, cancellationToken).ConfigureAwait(false);
             return session;
         }
         catch

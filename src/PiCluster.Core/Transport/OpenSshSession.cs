@@ -18,8 +18,10 @@ namespace PiCluster.Transport;
 /// </summary>
 public sealed class OpenSshSession : INodeSession
 {
-    // A safety net only: if PiCluster dies without closing the master, it ends after this long without clients.
-    private static readonly TimeSpan MasterPersist = TimeSpan.FromMinutes(30);
+    // A safety net only: if PiCluster dies without closing the master, it ends after this long without clients. A run
+    // that holds the lock renews it every few seconds, so its master is never idle that long; an orphaned master does
+    // not keep the lock anyway (its lease runs out, see Scripts/node-lock.sh).
+    private static readonly TimeSpan MasterPersist = TimeSpan.FromMinutes(5);
     private static readonly Regex Trailer = new(@"\n?@@picluster-exit (\d+) ?([0-9a-fA-F-]*)\n?$", RegexOptions.CultureInvariant);
     private static readonly Regex SudoRefused = new(@"@@picluster-sudo-failed (\S+)\n?", RegexOptions.CultureInvariant);
 
@@ -33,10 +35,14 @@ public sealed class OpenSshSession : INodeSession
     private int _connections;
     private string? _bootId;
     private bool _masterUp;
+    private bool _inReconnectHook;
 
-    internal OpenSshSession(PiNode node, ConnectOptions options, string directory, Redactor redactor)
+    private readonly SshConfigCheck? _config;
+
+    internal OpenSshSession(PiNode node, ConnectOptions options, string directory, Redactor redactor, SshConfigCheck? config = null)
     {
         Node = node;
+        _config = config;
         _options = options;
         _directory = directory;
         _controlPath = Path.Combine(directory, "c");
@@ -62,6 +68,12 @@ public sealed class OpenSshSession : INodeSession
     /// <summary>The node's boot id as last seen, or null before the first command.</summary>
     public string? BootId => _bootId;
 
+    /// <inheritdoc />
+    public Func<CommandRunner, CancellationToken, Task>? AfterImplicitReconnect { get; set; }
+
+    /// <summary>The ControlMaster socket (tests find the master process through it).</summary>
+    internal string ControlPath => _controlPath;
+
     /// <summary>Opens the master connection. Throws <see cref="NodeException"/> (host key, authentication, unreachable).</summary>
     internal async Task ConnectAsync(TimeSpan connectTimeout, CancellationToken cancellation)
     {
@@ -73,8 +85,32 @@ public sealed class OpenSshSession : INodeSession
         Interlocked.Increment(ref _connections);
         if (outcome.TimedOut)
             throw new NodeException(NodeErrorKind.NodeUnreachable, $"{Node.Name}: no SSH connection to {SshErrors.Destination(Node)} within {limit.TotalSeconds:0} s.");
-        if (outcome.ExitCode != 0) throw SshErrors.Classify(Node, outcome.Stderr, _redactor);
+        if (outcome.ExitCode != 0)
+        {
+            var error = SshErrors.Classify(Node, outcome.Stderr, _redactor, _config);
+            if (error.Kind == NodeErrorKind.HostKeyUnknown)
+                error = SshErrors.Classify(Node, outcome.Stderr, _redactor, _config, await OfferedKeyAsync(limit, cancellation).ConfigureAwait(false));
+            throw error;
+        }
         _masterUp = true;
+    }
+
+    /// <summary>
+    /// The fingerprint of the key an unknown node offers, for the error message: one more strict attempt with -v, which
+    /// prints it and stops at the host-key check (the key is not recorded, nothing is authenticated).
+    /// </summary>
+    private async Task<string?> OfferedKeyAsync(TimeSpan limit, CancellationToken cancellation)
+    {
+        var strict = Copy(_options, _options.ConnectTimeout);
+        strict.AcceptNewHostKey = false;
+        var args = SshCommandLine.Common(Node, strict, "none");
+        args.AddRange(new[] { "-v", "-o", "ControlMaster=no", "-T", "--", Node.Address, "true" });
+        try
+        {
+            var probe = await SshProcess.RunAsync(args, null, false, limit, cancellation).ConfigureAwait(false);
+            return SshErrors.OfferedKey(probe.Stderr);
+        }
+        catch (InvalidOperationException) { return null; }
     }
 
     /// <inheritdoc />
@@ -88,22 +124,58 @@ public sealed class OpenSshSession : INodeSession
 
     private async Task<CommandResult> RunOneAsync(RemoteCommand command, CancellationToken cancellation)
     {
-        // A master that ended (e.g. idle past ControlPersist while other nodes worked) is reopened once.
-        if (!_masterUp || !File.Exists(_controlPath)) await ConnectAsync(_options.ConnectTimeout, cancellation).ConfigureAwait(false);
+        // A master that ended (killed, or idle past ControlPersist) is reopened, and the run's hook redone on it.
+        if (!_masterUp || !File.Exists(_controlPath)) await ReopenAsync(cancellation).ConfigureAwait(false);
+        var outcome = await RunOnMasterAsync(command, cancellation).ConfigureAwait(false);
+        if (outcome.NeverStarted)
+        {
+            // The master process died but left its socket: the command never reached the node, so it is safe to reopen
+            // and run it once more.
+            await ReopenAsync(cancellation).ConfigureAwait(false);
+            outcome = await RunOnMasterAsync(command, cancellation).ConfigureAwait(false);
+        }
+        return Finish(command, outcome);
+    }
+
+    private sealed class Attempt
+    {
+        public Attempt(SshProcess.Outcome outcome, string stderr, Match trailer, TimeSpan timeout)
+        {
+            Outcome = outcome;
+            Stderr = stderr;
+            Trailer = trailer;
+            Timeout = timeout;
+        }
+
+        public SshProcess.Outcome Outcome { get; }
+        public string Stderr { get; }
+        public Match Trailer { get; }
+        public TimeSpan Timeout { get; }
+
+        // ssh's mux client could not reach the master, and with ProxyCommand=false it could not connect by itself either.
+        public bool NeverStarted => !Outcome.TimedOut && !Trailer.Success && Stderr.Contains("Control socket connect(", StringComparison.Ordinal);
+    }
+
+    private async Task<Attempt> RunOnMasterAsync(RemoteCommand command, CancellationToken cancellation)
+    {
         var timeout = command.Timeout ?? _options.CommandTimeout;
         Interlocked.Increment(ref _roundTrips);
         var outcome = await SshProcess.RunAsync(SshCommandLine.Command(Node, _options, _controlPath), Request(command), true, timeout, cancellation)
             .ConfigureAwait(false);
         var stderr = outcome.Stderr.Replace("\r\n", "\n");
         var trailer = Trailer.Match(stderr);
-        if (outcome.TimedOut)
+        if (!outcome.TimedOut && !trailer.Success) _masterUp = false;
+        return new Attempt(outcome, stderr, trailer, timeout);
+    }
+
+    private CommandResult Finish(RemoteCommand command, Attempt attempt)
+    {
+        var stderr = attempt.Stderr;
+        var trailer = attempt.Trailer;
+        if (attempt.Outcome.TimedOut)
             throw new NodeException(NodeErrorKind.Timeout,
-                $"{Node.Name}: '{CommandSummary.Describe(command, _redactor)}' did not finish within {timeout.TotalSeconds:0} s and was stopped.");
-        if (!trailer.Success)
-        {
-            _masterUp = false;
-            throw SshErrors.Classify(Node, stderr, _redactor);
-        }
+                $"{Node.Name}: '{CommandSummary.Describe(command, _redactor)}' did not finish within {attempt.Timeout.TotalSeconds:0} s and was stopped.");
+        if (!trailer.Success) throw SshErrors.Classify(Node, stderr, _redactor);
         stderr = stderr.Substring(0, trailer.Index);
         if (trailer.Groups[2].Value.Length > 0) _bootId = trailer.Groups[2].Value;
         var refused = SudoRefused.Match(stderr);
@@ -114,7 +186,28 @@ public sealed class OpenSshSession : INodeSession
                 : $"{Node.Name}: sudo refused the given password, or {Node.User ?? "the SSH user"} may not use sudo.");
         }
         var exitCode = int.Parse(trailer.Groups[1].Value, CultureInfo.InvariantCulture);
-        return new CommandResult(exitCode, outcome.Stdout, stderr);
+        return new CommandResult(exitCode, attempt.Outcome.Stdout, stderr);
+    }
+
+    /// <summary>
+    /// A new connection in place of a lost one, then <see cref="AfterImplicitReconnect"/> on it before anything else
+    /// runs (not nested: a connection lost again inside the hook is reopened without it). If the hook fails, the
+    /// connection is dropped again, so that every later command tries the hook again rather than running without it.
+    /// </summary>
+    private async Task ReopenAsync(CancellationToken cancellation)
+    {
+        await CloseMasterAsync().ConfigureAwait(false);
+        await ConnectAsync(_options.ConnectTimeout, cancellation).ConfigureAwait(false);
+        var hook = AfterImplicitReconnect;
+        if (hook is null || _inReconnectHook) return;
+        _inReconnectHook = true;
+        try { await hook(RunOneAsync, cancellation).ConfigureAwait(false); }
+        catch
+        {
+            await CloseMasterAsync().ConfigureAwait(false);
+            throw;
+        }
+        finally { _inReconnectHook = false; }
     }
 
     /// <summary>What ssh's stdin carries: the bootstrap, then the framed request (see Scripts/ssh-bootstrap.sh).</summary>
@@ -140,11 +233,12 @@ public sealed class OpenSshSession : INodeSession
     }
 
     /// <summary>
-    /// After a reboot: closes the old connection and waits until the node answers over SSH again from a new boot
-    /// (a node that has not gone down yet still answers with its old boot id). Host-key and authentication failures end
-    /// the wait at once; running out of time throws <see cref="NodeException"/> with kind Timeout.
+    /// Closes the old connection and waits until the node answers over SSH again; with <paramref name="requireNewBoot"/>
+    /// (after a reboot) from a new boot (a node that has not gone down yet still answers with its old boot id).
+    /// Host-key and authentication failures end the wait at once; running out of time throws <see cref="NodeException"/>
+    /// with kind Timeout.
     /// </summary>
-    public async Task ReconnectAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task ReconnectAsync(TimeSpan timeout, bool requireNewBoot, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -161,15 +255,15 @@ public sealed class OpenSshSession : INodeSession
                 {
                     await ConnectAsync(left < _options.ConnectTimeout ? left : _options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
                     await RunOneAsync(new RemoteCommand("true", display: "check the boot id"), cancellationToken).ConfigureAwait(false);
-                    if (oldBoot is null || _bootId != oldBoot) return;
+                    if (!requireNewBoot || oldBoot is null || _bootId != oldBoot) return;
                     last = null;
                 }
                 catch (NodeException e) when (e.Kind is NodeErrorKind.NodeUnreachable or NodeErrorKind.Timeout) { last = e; }
                 await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
             }
-            throw new NodeException(NodeErrorKind.Timeout, last is null
+            throw new NodeException(NodeErrorKind.Timeout, last is null && requireNewBoot
                 ? $"{Node.Name}: the node did not reboot within {timeout.TotalSeconds:0} s (it kept answering from the same boot)."
-                : $"{Node.Name}: the node did not answer over SSH again within {timeout.TotalSeconds:0} s after the reboot. Last error: {last.Message}", last);
+                : $"{Node.Name}: the node did not answer over SSH again within {timeout.TotalSeconds:0} s{(requireNewBoot ? " after the reboot" : "")}. Last error: {last?.Message ?? "none"}", last);
         }
         finally { _gate.Release(); }
     }
@@ -184,6 +278,10 @@ public sealed class OpenSshSession : INodeSession
                 .ConfigureAwait(false);
         }
         catch (InvalidOperationException) { /* no ssh at all: nothing to close */ }
+        // A master that was killed leaves its socket behind, and a new master cannot listen where a socket exists.
+        try { File.Delete(_controlPath); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 
     /// <summary>Closes the connection and removes its private folder.</summary>
@@ -199,6 +297,7 @@ public sealed class OpenSshSession : INodeSession
     private static ConnectOptions Copy(ConnectOptions o, TimeSpan connectTimeout) => new()
     {
         AcceptNewHostKey = o.AcceptNewHostKey,
+        AllowSshConfigCommands = o.AllowSshConfigCommands,
         SudoPassword = o.SudoPassword,
         ConnectTimeout = connectTimeout,
         CommandTimeout = o.CommandTimeout,

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using System.Text.RegularExpressions;
 using PiCluster.Engine;
 
 namespace PiCluster.Transport;
@@ -14,26 +15,49 @@ public static class SshErrors
         "kex_exchange_identification", "Host is down", "connect to host", "Broken pipe", "Timeout, server",
     };
 
+    private static readonly Regex Fingerprint = new(@"SHA256:[A-Za-z0-9+/=]+", RegexOptions.CultureInvariant);
+    private static readonly Regex ServerKey = new(@"Server host key: (\S+) (SHA256:[A-Za-z0-9+/=]+)", RegexOptions.CultureInvariant);
+    private static readonly Regex OffendingFile = new(@"Offending \S+ key in (.+):\d+\s*$", RegexOptions.CultureInvariant | RegexOptions.Multiline);
+
     /// <summary>The failure that <paramref name="stderr"/> of a failed ssh describes.</summary>
-    public static NodeException Classify(PiNode node, string stderr, Redactor? redactor = null)
+    /// <param name="node">The node.</param>
+    /// <param name="stderr">What ssh printed.</param>
+    /// <param name="redactor">Masks secrets in what is quoted from ssh.</param>
+    /// <param name="config">What ssh -G said for the node: the known_hosts file and the name the key is recorded under.</param>
+    /// <param name="offeredKey">The fingerprint of the key the node offered, when known ("ED25519 key SHA256:...").</param>
+    public static NodeException Classify(PiNode node, string stderr, Redactor? redactor = null, SshConfigCheck? config = null, string? offeredKey = null)
     {
+        if (node is null) throw new ArgumentNullException(nameof(node));
+        stderr ??= "";
         // The node's name once, in front (a failure drops it, as it names node and step itself); then where ssh went.
         var where = node.Name;
         var at = Destination(node);
         var detail = Summarise(redactor?.Redact(stderr) ?? stderr);
         bool Has(string text) => stderr.IndexOf(text, StringComparison.OrdinalIgnoreCase) >= 0;
+        var name = config is null ? KnownHostsName(node) : SshConfigCheck.ShellWord(config.KnownHostsName);
 
         if (Has("REMOTE HOST IDENTIFICATION HAS CHANGED") || Has("Host key for") && Has("has changed"))
+        {
+            // ssh prints the offered key's fingerprint, and the known_hosts line that holds the old key.
+            var offered = offeredKey ?? OfferedKey(stderr);
+            var offending = OffendingFile.Match(stderr);
+            var file = offending.Success ? offending.Groups[1].Value.Trim() : config?.RecordFile ?? "~/.ssh/known_hosts";
             return new NodeException(NodeErrorKind.HostKeyChanged,
-                $"{where}: the SSH host key of {at} has CHANGED since it was recorded in known_hosts. The node may have been reinstalled, "
-                + "or someone may be intercepting the connection. Verify the new key's fingerprint on the node's console "
-                + $"(ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then remove the old entry with ssh-keygen -R {KnownHostsName(node)}. "
+                $"{where}: the SSH host key of {at} has CHANGED since it was recorded in {file}. The node may have been reinstalled, "
+                + $"or someone may be intercepting the connection. The node now offers {offered ?? "a key whose fingerprint ssh did not print"}. "
+                + "Compare it with the key on the node's own console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub); only if they match, "
+                + $"remove the old entry with: ssh-keygen -R {name} -f {SshConfigCheck.ShellWord(file)} and run again with -AcceptNewHostKey. "
                 + "PiCluster never accepts a changed key, not even with -AcceptNewHostKey.");
+        }
         if (Has("host key is known for") || Has("Host key verification failed"))
+        {
+            var file = config?.RecordFile ?? "known_hosts";
             return new NodeException(NodeErrorKind.HostKeyUnknown,
-                $"{where}: the SSH host key of {at} is not in known_hosts, and strict host-key checking refuses unknown keys. "
-                + "Verify the key's fingerprint on the node's console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then run again "
-                + "with -AcceptNewHostKey to record it (or connect once with ssh and accept it).");
+                $"{where}: the SSH host key of {at} is not in {file}, and strict host-key checking refuses unknown keys. "
+                + $"The node offers {offeredKey ?? "a key whose fingerprint could not be read"}. Compare it with the key on the node's own console "
+                + $"(ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub); only if they match, run again with -AcceptNewHostKey to record it as {name} "
+                + "(or connect once with ssh and accept it).");
+        }
         if (Has("Permission denied (") || Has("Too many authentication failures") || Has("no mutual signature algorithm"))
             return new NodeException(NodeErrorKind.AuthenticationFailed,
                 $"{where}: SSH authentication to {at} failed. Check the user, the identity file (or that ssh-agent holds the key) and that the "
@@ -50,6 +74,26 @@ public static class SshErrors
     public static string Destination(PiNode node) =>
         (node.User is null ? "" : node.User + "@") + node.Address
         + (node.Port is null ? "" : ":" + node.Port.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>"ED25519 key SHA256:..." from ssh's messages: the changed-key banner, or -v's "Server host key" line.</summary>
+    public static string? OfferedKey(string stderr)
+    {
+        if (string.IsNullOrEmpty(stderr)) return null;
+        var server = ServerKey.Match(stderr);
+        if (server.Success) return $"{KeyType(server.Groups[1].Value)} key {server.Groups[2].Value}";
+        var banner = Regex.Match(stderr, @"The fingerprint for the (\S+) key sent by the remote host is\s+(SHA256:[A-Za-z0-9+/=]+)", RegexOptions.CultureInvariant);
+        if (banner.Success) return $"{banner.Groups[1].Value} key {banner.Groups[2].Value}";
+        var any = Fingerprint.Match(stderr);
+        return any.Success ? "key " + any.Value : null;
+    }
+
+    private static string KeyType(string sshName) => sshName switch
+    {
+        "ssh-ed25519" => "ED25519",
+        "ssh-rsa" or "rsa-sha2-256" or "rsa-sha2-512" => "RSA",
+        _ when sshName.StartsWith("ecdsa", StringComparison.Ordinal) => "ECDSA",
+        _ => sshName,
+    };
 
     /// <summary>How known_hosts names the node: the address, or [address]:port for a port other than 22.</summary>
     public static string KnownHostsName(PiNode node) =>

@@ -35,10 +35,14 @@ internal static class SshProcess
     /// command is told to stop (see Scripts/ssh-bootstrap.sh). On timeout or cancellation stdin is closed, and ssh is
     /// killed if it does not end within a few seconds. Throws <see cref="OperationCanceledException"/> when cancelled.
     /// </summary>
-    public static async Task<Outcome> RunAsync(IReadOnlyList<string> arguments, byte[]? stdin, bool holdStdin, TimeSpan timeout,
+    public static Task<Outcome> RunAsync(IReadOnlyList<string> arguments, byte[]? stdin, bool holdStdin, TimeSpan timeout,
+        CancellationToken cancellation) => RunAsync("ssh", arguments, stdin, holdStdin, timeout, cancellation);
+
+    /// <summary>Runs another program of the OpenSSH client (ssh-keygen) the same way.</summary>
+    public static async Task<Outcome> RunAsync(string program, IReadOnlyList<string> arguments, byte[]? stdin, bool holdStdin, TimeSpan timeout,
         CancellationToken cancellation)
     {
-        var start = new ProcessStartInfo("ssh")
+        var start = new ProcessStartInfo(program)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -54,7 +58,7 @@ internal static class SshProcess
         try { process.Start(); }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException)
         {
-            throw new InvalidOperationException("Cannot run the OpenSSH client 'ssh': install it (Debian: apt install openssh-client) and put it on the PATH.", e);
+            throw new InvalidOperationException($"Cannot run the OpenSSH client '{program}': install it (Debian: apt install openssh-client) and put it on the PATH.", e);
         }
         // Bounded: Invoke-PiCommand runs whatever the user types, and `cat /dev/urandom` must not take this machine down.
         var stdout = BoundedCapture.ReadAsync(process.StandardOutput);

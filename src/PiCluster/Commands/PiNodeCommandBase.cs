@@ -66,6 +66,20 @@ public abstract class PiNodeCommandBase : PSCmdlet
     [Parameter]
     public SwitchParameter AcceptNewHostKey { get; set; }
 
+    /// <summary>
+    /// Take over a node's run lock that another run holds, with a warning. Only for a lock whose run is known to be gone
+    /// (a crashed run's lock frees itself once its lease runs out, and at once when it ran on this machine).
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>
+    /// Allow an ssh_config file named by a node (ssh.configFile, New-PiNode -ConfigFile) to run commands on this machine
+    /// (ProxyCommand, LocalCommand, KnownHostsCommand, PermitLocalCommand, Match exec), which is refused otherwise.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter AllowSshConfigCommands { get; set; }
+
     /// <summary>Collects the nodes of this pipeline input (each node once).</summary>
     protected override void ProcessRecord() => _nodes.Add(Node);
 
@@ -102,11 +116,15 @@ public abstract class PiNodeCommandBase : PSCmdlet
     /// <summary>Does the cmdlet's work on all nodes, writing through <paramref name="host"/> only on this thread.</summary>
     protected abstract void Run(IReadOnlyList<PiNode> nodes, IRunHost host, CancellationToken cancellation);
 
-    /// <summary>The run options from -ThrottleLimit, -Credential and -AcceptNewHostKey.</summary>
+    /// <summary>The run options from -ThrottleLimit, -Credential, -AcceptNewHostKey, -Force and -AllowSshConfigCommands.</summary>
     protected RunOptions CreateRunOptions() => new()
     {
         ThrottleLimit = ThrottleLimit,
-        Connect = new ConnectOptions { AcceptNewHostKey = AcceptNewHostKey, SudoPassword = Credential?.Password },
+        TakeOverLock = Force,
+        Connect = new ConnectOptions
+        {
+            AcceptNewHostKey = AcceptNewHostKey, SudoPassword = Credential?.Password, AllowSshConfigCommands = AllowSshConfigCommands,
+        },
     };
 
     /// <summary>The connector to the nodes: the system OpenSSH client.</summary>

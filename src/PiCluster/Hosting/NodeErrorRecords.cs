@@ -17,6 +17,7 @@ internal static class NodeErrorRecords
         NodeErrorKind.NodeUnreachable => ErrorCategory.ConnectionError,
         NodeErrorKind.HostKeyUnknown => ErrorCategory.SecurityError,
         NodeErrorKind.HostKeyChanged => ErrorCategory.SecurityError,
+        NodeErrorKind.SshConfigUnsafe => ErrorCategory.SecurityError,
         NodeErrorKind.AuthenticationFailed => ErrorCategory.AuthenticationError,
         NodeErrorKind.SudoFailed => ErrorCategory.PermissionDenied,
         NodeErrorKind.NodeLocked => ErrorCategory.ResourceBusy,

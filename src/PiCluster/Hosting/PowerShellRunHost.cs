@@ -49,5 +49,7 @@ internal sealed class PowerShellRunHost : IRunHost
 
     public void WriteVerbose(string message) => _cmdlet.WriteVerbose(_redactor.Redact(message));
 
+    public void WriteWarning(string message) => _cmdlet.WriteWarning(_redactor.Redact(message));
+
     public bool ShouldProcess(PiNode node, string action) => _cmdlet.ShouldProcess(node.Name, _redactor.Redact(action));
 }

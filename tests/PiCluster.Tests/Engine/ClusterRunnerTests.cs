@@ -259,7 +259,7 @@ public class ClusterRunnerTests
         var host = new RecordingRunHost();
         var step = new ScriptedStep("Reboot", _ => Task.FromResult(ScriptedStep.OneChange("reboot", null)), async (_, c) =>
         {
-            await c.Session.ReconnectAsync(TimeSpan.FromMinutes(1), c.Cancellation);
+            await c.Session.ReconnectAsync(TimeSpan.FromMinutes(1), requireNewBoot: true, c.Cancellation);
             return null;
         });
         Runner(connector).Run(Nodes.Take(1).ToArray(), new[] { step }, host, CancellationToken.None);

@@ -72,7 +72,14 @@ public sealed class FakeConnector : INodeConnector
         public int RoundTrips => _inner.RoundTrips;
         public int Connections => _inner.Connections;
         public Task<CommandResult> RunAsync(RemoteCommand command, CancellationToken cancellationToken) => _inner.RunAsync(command, cancellationToken);
-        public Task ReconnectAsync(TimeSpan timeout, CancellationToken cancellationToken) => _inner.ReconnectAsync(timeout, cancellationToken);
+        public Func<CommandRunner, CancellationToken, Task>? AfterImplicitReconnect
+        {
+            get => _inner.AfterImplicitReconnect;
+            set => _inner.AfterImplicitReconnect = value;
+        }
+
+        public Task ReconnectAsync(TimeSpan timeout, bool requireNewBoot, CancellationToken cancellationToken) =>
+            _inner.ReconnectAsync(timeout, requireNewBoot, cancellationToken);
 
         public ValueTask DisposeAsync()
         {

@@ -31,9 +31,15 @@ public sealed class FakeNodeSession : INodeSession
         return Task.FromResult(_handler(command));
     }
 
-    public Task ReconnectAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    public Func<CommandRunner, CancellationToken, Task>? AfterImplicitReconnect { get; set; }
+
+    /// <summary>The last ReconnectAsync's requireNewBoot.</summary>
+    public bool? LastRequireNewBoot { get; private set; }
+
+    public Task ReconnectAsync(TimeSpan timeout, bool requireNewBoot, CancellationToken cancellationToken)
     {
         Reconnects++;
+        LastRequireNewBoot = requireNewBoot;
         return Task.CompletedTask;
     }
 

@@ -62,6 +62,15 @@ public sealed class RecordingRunHost : IRunHost
         Verbose.Add(message);
     }
 
+    public List<string> Warnings { get; } = new();
+
+    public void WriteWarning(string message)
+    {
+        Check(nameof(WriteWarning));
+        Warnings.Add(message);
+        Events.Add("Warning " + message);
+    }
+
     public bool ShouldProcess(PiNode node, string action)
     {
         Check(nameof(ShouldProcess));

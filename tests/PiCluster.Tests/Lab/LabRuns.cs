@@ -49,7 +49,14 @@ public sealed class CountingConnector : INodeConnector
             return inner.RunAsync(command, cancellationToken);
         }
 
-        public Task ReconnectAsync(TimeSpan timeout, CancellationToken cancellationToken) => inner.ReconnectAsync(timeout, cancellationToken);
+        public Func<CommandRunner, CancellationToken, Task>? AfterImplicitReconnect
+        {
+            get => inner.AfterImplicitReconnect;
+            set => inner.AfterImplicitReconnect = value;
+        }
+
+        public Task ReconnectAsync(TimeSpan timeout, bool requireNewBoot, CancellationToken cancellationToken) =>
+            inner.ReconnectAsync(timeout, requireNewBoot, cancellationToken);
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }

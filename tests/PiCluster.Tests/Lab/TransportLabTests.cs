@@ -113,7 +113,7 @@ public sealed class TransportLabTests(LabFixture lab)
         await using var s = await new OpenSshConnector().OpenAsync(lab.Node("node3"), Options(), default);
         var before = (await s.RunAsync(new RemoteCommand("cat /proc/sys/kernel/random/boot_id"), default)).Stdout.Trim();
         await s.RunAsync(new RemoteCommand("systemd-run --on-active=2 systemctl reboot", asRoot: true), default);
-        await s.ReconnectAsync(TimeSpan.FromMinutes(5), default);
+        await s.ReconnectAsync(TimeSpan.FromMinutes(5), requireNewBoot: true, default);
         var after = (await s.RunAsync(new RemoteCommand("cat /proc/sys/kernel/random/boot_id"), default)).Stdout.Trim();
         Assert.NotEqual(before, after);
     }

@@ -165,7 +165,7 @@ public class OpenSshTransportTests
         server.TrustHostKey();
         await using var session = await Open(server);
         await session.RunAsync(new RemoteCommand("true"), default);
-        var e = await Assert.ThrowsAsync<NodeException>(() => session.ReconnectAsync(TimeSpan.FromSeconds(3), default));
+        var e = await Assert.ThrowsAsync<NodeException>(() => session.ReconnectAsync(TimeSpan.FromSeconds(3), requireNewBoot: true, default));
         Assert.Equal(NodeErrorKind.Timeout, e.Kind);
         Assert.Contains("did not reboot", e.Message);
     }

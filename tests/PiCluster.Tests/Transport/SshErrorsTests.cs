@@ -40,6 +40,23 @@ public class SshErrorsTests
     }
 
     [Fact]
+    public void AChangedKeyNamesTheOfferedFingerprintAndTheFileToEdit()
+    {
+        const string banner = "@@@@@@@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n@@@@@@@@@@@\n"
+            + "IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\n"
+            + "The fingerprint for the ED25519 key sent by the remote host is\nSHA256:AbC+/9xyz0123456789abcdefghijklmnopqrstuvw.\n"
+            + "Please contact your system administrator.\nAdd correct host key in /home/ann/my hosts to get rid of this message.\n"
+            + "Offending ED25519 key in /home/ann/my hosts:3\n";
+        var e = SshErrors.Classify(Node, banner);
+        Assert.Contains("offers ED25519 key SHA256:AbC+/9xyz0123456789abcdefghijklmnopqrstuvw", e.Message);
+        Assert.Contains("ssh-keygen -R '[192.0.2.10]:2222' -f '/home/ann/my hosts' ", e.Message);
+    }
+
+    [Fact]
+    public void TheOfferedKeyIsReadFromVerboseOutput() =>
+        Assert.Equal("ED25519 key SHA256:q1w2e3", SshErrors.OfferedKey("debug1: Server host key: ssh-ed25519 SHA256:q1w2e3\ndebug1: load_hostkeys\n"));
+
+    [Fact]
     public void RedactsWhatSshEchoes() =>
         Assert.DoesNotContain("abcdef.0123456789abcdef", SshErrors.Classify(Node, "weird: abcdef.0123456789abcdef", new Redactor()).Message);
 }

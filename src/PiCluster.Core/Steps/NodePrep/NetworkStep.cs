@@ -177,7 +177,8 @@ public sealed class NetworkStep : NodePrepStep
             }
             catch (NodeException e) when (e.Kind is NodeErrorKind.NodeUnreachable or NodeErrorKind.Timeout)
             {
-                await context.Session.ReconnectAsync(limit - clock.Elapsed, context.Cancellation).ConfigureAwait(false);
+                // The node did not reboot: any answer on a new connection will do (a new boot id would never come).
+                await context.Session.ReconnectAsync(limit - clock.Elapsed, requireNewBoot: false, context.Cancellation).ConfigureAwait(false);
             }
         }
 

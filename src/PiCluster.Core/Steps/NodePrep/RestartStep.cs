@@ -70,7 +70,7 @@ public sealed class RestartStep : NodePrepStep
             await Task.Delay(PollInterval, context.Cancellation).ConfigureAwait(false);
             try
             {
-                await context.Session.ReconnectAsync(left, context.Cancellation).ConfigureAwait(false);
+                await context.Session.ReconnectAsync(left, requireNewBoot: true, context.Cancellation).ConfigureAwait(false);
                 var bootId = await context.Session.RunAsync(new RemoteCommand("cat /proc/sys/kernel/random/boot_id", display: "Restart: read the boot id"), context.Cancellation).ConfigureAwait(false);
                 if (bootId.Succeeded && bootId.Stdout.Trim().Length > 0 && bootId.Stdout.Trim() != facts.BootId) break;
             }

@@ -120,6 +120,22 @@ public class NetworkStepTests
     }
 
     [Fact]
+    public async Task ADroppedPollReconnectsWithoutWaitingForAReboot()
+    {
+        var polls = 0;
+        var session = Create(Moving, new() { ["prep-network-facts"] = NmFacts("192.168.50.11/24") },
+            command => command.Display != "Network: wait for the node's check" ? null
+                : ++polls == 1 ? throw new NodeException(NodeErrorKind.NodeUnreachable, "node2: the SSH connection was lost")
+                : FakeNodeSession.Ok("ok\n"));
+        var step = new NetworkStep(Lan, TimeSpan.FromSeconds(90));
+        var plan = await step.PlanAsync(Context(session, Moving, Node2));
+        await step.ApplyAsync(plan, Context(session, Moving, Node2));
+        Assert.Equal(1, session.Reconnects);
+        Assert.False(session.LastRequireNewBoot); // the network changed, the node did not reboot
+        Assert.Equal(2, polls);
+    }
+
+    [Fact]
     public async Task ANodeThatRolledBackFailsTheStep()
     {
         var session = Create(Moving, new() { ["prep-network-facts"] = NmFacts("192.168.50.11/24") },
