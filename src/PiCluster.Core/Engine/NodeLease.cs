@@ -7,11 +7,10 @@ using PiCluster.Transport;
 namespace PiCluster.Engine;
 
 /// <summary>
-/// A run's hold on one node's lock: renews the lease from the client when the run has been idle for
-/// <see cref="NodeLock.RenewEvery"/> (while a command runs, the node side renews it), and at the latest twice that
-/// long after its last renewal; takes the lock again on every new connection; and remembers when the lock was lost to
-/// another run, so that no later command runs (<see cref="ThrowIfLost"/>). A busy run that is done within twice
-/// RenewEvery (a converged one) so spends no round trip on renewals.
+/// A run's hold on one node's lock: renews the lease from the client once <see cref="NodeLock.RenewEvery"/> (half the
+/// lease) has passed since it last did (while a command runs, the node side renews it too), takes the lock again on
+/// every new connection, and remembers when the lock was lost to another run, so that no later command runs
+/// (<see cref="ThrowIfLost"/>). A run done within half the lease (a converged one) spends no round trip on renewals.
 /// </summary>
 internal sealed class NodeLease
 {
@@ -22,8 +21,6 @@ internal sealed class NodeLease
     private Task _renewing = Task.CompletedTask;
     private NodeException? _lost;
     private long _renewedAt = System.Diagnostics.Stopwatch.GetTimestamp();
-    private long _activeAt = System.Diagnostics.Stopwatch.GetTimestamp();
-    private int _running;
 
     /// <summary>A hold through <paramref name="session"/>; renewals go through <paramref name="quiet"/> (no -Verbose line each time).</summary>
     public NodeLease(NodeLock runLock, INodeSession session, INodeSession quiet)
@@ -51,13 +48,6 @@ internal sealed class NodeLease
     {
         try { await _lock.AcquireAsync(session.Node, session.RunAsync, allowTakeOver: false, cancellation).ConfigureAwait(false); }
         catch (NodeException e) when (e.Kind == NodeErrorKind.NodeLocked) { Lose(e); throw; }
-    }
-
-    /// <summary>A command of the run starts (<paramref name="starting"/>) or ends: the run is not idle.</summary>
-    public void Touch(bool starting)
-    {
-        Interlocked.Add(ref _running, starting ? 1 : -1);
-        Interlocked.Exchange(ref _activeAt, System.Diagnostics.Stopwatch.GetTimestamp());
     }
 
     /// <summary>Throws the NodeLocked failure once another run has the lock.</summary>
@@ -89,11 +79,8 @@ internal sealed class NodeLease
     {
         while (!stop.IsCancellationRequested && Volatile.Read(ref _lost) is null)
         {
-            await Task.Delay(TimeSpan.FromTicks(_lock.RenewEvery.Ticks / 2), stop).ConfigureAwait(false);
-            var sinceRenewal = System.Diagnostics.Stopwatch.GetElapsedTime(Interlocked.Read(ref _renewedAt));
-            var idle = Volatile.Read(ref _running) == 0
-                && System.Diagnostics.Stopwatch.GetElapsedTime(Interlocked.Read(ref _activeAt)) >= _lock.RenewEvery;
-            if (sinceRenewal < _lock.RenewEvery || (!idle && sinceRenewal < _lock.RenewEvery + _lock.RenewEvery)) continue;
+            await Task.Delay(TimeSpan.FromTicks(_lock.RenewEvery.Ticks / 4), stop).ConfigureAwait(false);
+            if (System.Diagnostics.Stopwatch.GetElapsedTime(Interlocked.Read(ref _renewedAt)) < _lock.RenewEvery) continue;
             try
             {
                 await _lock.AcquireAsync(_quiet.Node, _quiet.RunAsync, allowTakeOver: false, stop).ConfigureAwait(false);

@@ -43,7 +43,7 @@ internal sealed class NodeLock
     public string RunId { get; }
 
     /// <summary>How often the run renews the lease: a third of it, so one late renewal does not lose it.</summary>
-    public TimeSpan RenewEvery => TimeSpan.FromTicks(_lease.Ticks / 3);
+    public TimeSpan RenewEvery => TimeSpan.FromTicks(_lease.Ticks / 2);
 
     /// <summary>A new run id: short, and safe in a shell word.</summary>
     public static string NewRunId() => Guid.NewGuid().ToString("N").Substring(0, 12);

@@ -12,10 +12,11 @@ public sealed class RunOptions
     public ConnectOptions Connect { get; set; } = new();
 
     /// <summary>
-    /// How long a node's run lock stays valid without renewal. A running run renews it every third of this; a lock left
-    /// by a run that died is free once it runs out (see <see cref="NodeLock"/>).
+    /// How long a node's run lock stays valid without renewal. A running run renews it every half of this, so a run done
+    /// within a minute spends no round trip on it; a lock left by a run that died elsewhere is free once it runs out (a
+    /// dead run of this machine's at once; see <see cref="NodeLock"/>).
     /// </summary>
-    public System.TimeSpan LockLease { get; set; } = System.TimeSpan.FromSeconds(60);
+    public System.TimeSpan LockLease { get; set; } = System.TimeSpan.FromSeconds(120);
 
     /// <summary>Take over a node's run lock even when another run holds it, with a warning (the cmdlets' -Force).</summary>
     public bool TakeOverLock { get; set; }

@@ -43,14 +43,11 @@ internal sealed class VerboseSession : INodeSession
         set => _inner.AfterImplicitReconnect = value;
     }
 
-    public async Task<CommandResult> RunAsync(RemoteCommand command, CancellationToken cancellationToken)
+    public Task<CommandResult> RunAsync(RemoteCommand command, CancellationToken cancellationToken)
     {
-        var lease = Lease;
-        lease?.ThrowIfLost();
+        Lease?.ThrowIfLost();
         _verbose($"{Node.Name}: {CommandSummary.Describe(command, _redactor)}");
-        lease?.Touch(starting: true);
-        try { return await _inner.RunAsync(command, cancellationToken).ConfigureAwait(false); }
-        finally { lease?.Touch(starting: false); }
+        return _inner.RunAsync(command, cancellationToken);
     }
 
     public async Task ReconnectAsync(TimeSpan timeout, bool requireNewBoot, CancellationToken cancellationToken)

@@ -168,41 +168,39 @@ public class FactBatchTests
     }
 }
 
-/// <summary>The run lock's lease is renewed from the client only when the run is idle (or long after the last renewal).</summary>
+/// <summary>The run lock's lease is renewed from the client once half of it has passed, and not before.</summary>
 public class LeaseRenewalTests
 {
     private static int LockCommands(FakeNodeSession session) =>
         session.Commands.Count(c => c.Script.Contains(NodeLock.ScriptMarker) && c.Script.Contains("PICLUSTER_LOCK_ACTION='acquire'"));
 
-    private static FakeNodeSession Run(Func<StepContext, Task> work)
+    private static FakeNodeSession Run(TimeSpan work)
     {
         var connector = new FakeConnector();
-        var step = new ScriptedStep("Work", async c => { await work(c); return StepPlan.Unchanged(); });
-        // A 3 s lease: renewals are due every second.
-        new ClusterRunner(connector, new RunOptions { LockLease = TimeSpan.FromSeconds(3) })
+        var step = new ScriptedStep("Work", async c =>
+        {
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < work)
+            {
+                await c.Session.RunAsync(new RemoteCommand("true"), c.Cancellation);
+                await Task.Delay(50);
+            }
+            return StepPlan.Unchanged();
+        });
+        // A 4 s lease: a renewal is due 2 s after the last one.
+        new ClusterRunner(connector, new RunOptions { LockLease = TimeSpan.FromSeconds(4) })
             .Run(new[] { new PiNode("n1", "127.0.0.1") }, new[] { step }, new RecordingRunHost(), CancellationToken.None);
         return connector.Sessions["n1"];
     }
 
     [Fact]
-    public void ABusyRunShorterThanTwoRenewalPeriodsSpendsNoRoundTripOnRenewals()
-    {
-        var session = Run(async c =>
-        {
-            var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < TimeSpan.FromSeconds(1.6))
-            {
-                await c.Session.RunAsync(new RemoteCommand("true"), c.Cancellation);
-                await Task.Delay(50);
-            }
-        });
-        Assert.Equal(1, LockCommands(session)); // the acquire only
-    }
+    public void ARunDoneWithinHalfTheLeaseSpendsNoRoundTripOnRenewals() =>
+        Assert.Equal(1, LockCommands(Run(TimeSpan.FromSeconds(1.2)))); // the acquire only
 
     [Fact]
-    public void AnIdleRunRenewsItsLease()
+    public void ALongerRunRenewsItsLease()
     {
-        var session = Run(_ => Task.Delay(TimeSpan.FromSeconds(3.5)));
-        Assert.True(LockCommands(session) >= 2, $"{LockCommands(session)} lock commands: an idle run must renew");
+        var session = Run(TimeSpan.FromSeconds(5));
+        Assert.True(LockCommands(session) >= 2, $"{LockCommands(session)} lock commands: a run longer than the lease must renew");
     }
 }
