@@ -1,10 +1,7 @@
 using System;
 using System.Diagnostics;
-using System.Globalization;
 using System.IO;
 using System.Net;
-using System.Text;
-using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using PiCluster.Engine;
@@ -16,12 +13,10 @@ namespace PiCluster.Transport;
 /// shares (its socket in a private temporary folder), each command a <c>bash -s</c> that reads a small bootstrap and
 /// then the script and its input from stdin (Scripts/ssh-bootstrap.sh). Commands run one at a time.
 /// </summary>
-public sealed class OpenSshSession : INodeSession
+public sealed class OpenSshSession : ITransportSession
 {
     // A safety net only: if PiCluster dies without closing the master, it ends after this long without clients.
     private static readonly TimeSpan MasterPersist = TimeSpan.FromMinutes(30);
-    private static readonly Regex Trailer = new(@"\n?@@picluster-exit (\d+) ?([0-9a-fA-F-]*)\n?$", RegexOptions.CultureInvariant);
-    private static readonly Regex SudoRefused = new(@"@@picluster-sudo-failed (\S+)\n?", RegexOptions.CultureInvariant);
 
     private readonly ConnectOptions _options;
     private readonly string _directory;
@@ -54,6 +49,9 @@ public sealed class OpenSshSession : INodeSession
     public PiNode Node { get; }
 
     /// <inheritdoc />
+    public SshTransport Transport => SshTransport.OpenSsh;
+
+    /// <inheritdoc />
     public int RoundTrips => Volatile.Read(ref _roundTrips);
 
     /// <summary>How many SSH connections (masters) this session has opened: one, plus one per reconnect.</summary>
@@ -65,7 +63,7 @@ public sealed class OpenSshSession : INodeSession
     /// <summary>Opens the master connection. Throws <see cref="NodeException"/> (host key, authentication, unreachable).</summary>
     internal async Task ConnectAsync(TimeSpan connectTimeout, CancellationToken cancellation)
     {
-        var options = connectTimeout == _options.ConnectTimeout ? _options : Copy(_options, connectTimeout);
+        var options = connectTimeout == _options.ConnectTimeout ? _options : _options.WithConnectTimeout(connectTimeout);
         // ConnectTimeout covers TCP only; allow for key exchange and authentication on a slow board too.
         var limit = connectTimeout + TimeSpan.FromSeconds(20);
         var outcome = await SshProcess.RunAsync(SshCommandLine.Master(Node, options, _controlPath, MasterPersist), null, false, limit, cancellation)
@@ -92,51 +90,18 @@ public sealed class OpenSshSession : INodeSession
         if (!_masterUp || !File.Exists(_controlPath)) await ConnectAsync(_options.ConnectTimeout, cancellation).ConfigureAwait(false);
         var timeout = command.Timeout ?? _options.CommandTimeout;
         Interlocked.Increment(ref _roundTrips);
-        var outcome = await SshProcess.RunAsync(SshCommandLine.Command(Node, _options, _controlPath), Request(command), true, timeout, cancellation)
+        var outcome = await SshProcess.RunAsync(SshCommandLine.Command(Node, _options, _controlPath), BootstrapProtocol.Request(command, _sudoPassword), true, timeout, cancellation)
             .ConfigureAwait(false);
-        var stderr = outcome.Stderr.Replace("\r\n", "\n");
-        var trailer = Trailer.Match(stderr);
         if (outcome.TimedOut)
             throw new NodeException(NodeErrorKind.Timeout,
                 $"{Node.Name}: '{CommandSummary.Describe(command, _redactor)}' did not finish within {timeout.TotalSeconds:0} s and was stopped.");
-        if (!trailer.Success)
+        if (!BootstrapProtocol.TryParse(Node, outcome.Stderr, out var parsed))
         {
             _masterUp = false;
-            throw SshErrors.Classify(Node, stderr, _redactor);
+            throw SshErrors.Classify(Node, outcome.Stderr.Replace("\r\n", "\n"), _redactor);
         }
-        stderr = stderr.Substring(0, trailer.Index);
-        if (trailer.Groups[2].Value.Length > 0) _bootId = trailer.Groups[2].Value;
-        var refused = SudoRefused.Match(stderr);
-        if (refused.Success)
-        {
-            throw new NodeException(NodeErrorKind.SudoFailed, refused.Groups[1].Value == "password-required"
-                ? $"{Node.Name}: sudo needs a password for {Node.User ?? "the SSH user"}. Give it with -Credential (it reaches sudo on stdin only), or allow the user passwordless sudo."
-                : $"{Node.Name}: sudo refused the given password, or {Node.User ?? "the SSH user"} may not use sudo.");
-        }
-        var exitCode = int.Parse(trailer.Groups[1].Value, CultureInfo.InvariantCulture);
-        return new CommandResult(exitCode, outcome.Stdout, stderr);
-    }
-
-    /// <summary>What ssh's stdin carries: the bootstrap, then the framed request (see Scripts/ssh-bootstrap.sh).</summary>
-    private byte[] Request(RemoteCommand command)
-    {
-        var utf8 = new UTF8Encoding(false);
-        var script = utf8.GetBytes(command.Script);
-        var input = utf8.GetBytes(command.Input ?? "");
-        var mode = !command.AsRoot ? "user" : _sudoPassword is null ? "sudo" : "sudo-password";
-        var head = new StringBuilder(RemoteScripts.Load("ssh-bootstrap"));
-        if (head[head.Length - 1] != '\n') head.Append('\n');
-        head.Append(mode).Append('\n');
-        if (mode == "sudo-password") head.Append(_sudoPassword).Append('\n');
-        head.Append(script.Length.ToString(CultureInfo.InvariantCulture)).Append('\n');
-        using var stream = new MemoryStream();
-        var bytes = utf8.GetBytes(head.ToString());
-        stream.Write(bytes, 0, bytes.Length);
-        stream.Write(script, 0, script.Length);
-        bytes = utf8.GetBytes(input.Length.ToString(CultureInfo.InvariantCulture) + "\n");
-        stream.Write(bytes, 0, bytes.Length);
-        stream.Write(input, 0, input.Length);
-        return stream.ToArray();
+        if (parsed.BootId.Length > 0) _bootId = parsed.BootId;
+        return new CommandResult(parsed.ExitCode, outcome.Stdout, parsed.Stderr);
     }
 
     /// <summary>
@@ -195,12 +160,4 @@ public sealed class OpenSshSession : INodeSession
         catch (UnauthorizedAccessException) { }
         _gate.Dispose();
     }
-
-    private static ConnectOptions Copy(ConnectOptions o, TimeSpan connectTimeout) => new()
-    {
-        AcceptNewHostKey = o.AcceptNewHostKey,
-        SudoPassword = o.SudoPassword,
-        ConnectTimeout = connectTimeout,
-        CommandTimeout = o.CommandTimeout,
-    };
 }
