@@ -10,7 +10,8 @@ public sealed class PiNode
 {
     /// <summary>Creates a node.</summary>
     public PiNode(string name, string address, NodeRole role = NodeRole.Worker, string? user = null, int? port = null,
-        string? identityFile = null, string? configFile = null, string? lanAddress = null, ClusterDefinition? cluster = null)
+        string? identityFile = null, string? configFile = null, string? lanAddress = null, ClusterDefinition? cluster = null,
+        PiCluster.Transport.SshTransport? transport = null)
     {
         Name = name;
         Address = address;
@@ -21,6 +22,7 @@ public sealed class PiNode
         ConfigFile = configFile;
         LanAddress = string.IsNullOrEmpty(lanAddress) ? address : lanAddress!;
         Cluster = cluster;
+        Transport = transport;
     }
 
     /// <summary>The node's name (its hostname once prepared).</summary>
@@ -40,6 +42,9 @@ public sealed class PiNode
 
     /// <summary>An ssh_config file to use; null uses the user's.</summary>
     public string? ConfigFile { get; }
+
+    /// <summary>The SSH transport the cluster file chose for the node (ssh.transport); null leaves it to the run and the platform.</summary>
+    public PiCluster.Transport.SshTransport? Transport { get; }
 
     /// <summary>The node's static LAN address (defaults to <see cref="Address"/>).</summary>
     public string LanAddress { get; }
