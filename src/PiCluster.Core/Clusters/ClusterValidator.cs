@@ -19,6 +19,7 @@ internal sealed class ClusterValidator
 
     private static readonly string[] Plugins = { "flannel", "calico", "canal" };
     private static readonly string[] Runtimes = { "containerd", "cri-o" };
+    private static readonly string[] Transports = { "openssh", "sshnet" };
     private static readonly string[] Roles = { "control-plane", "worker" };
     private static readonly Regex Label = new("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant);
     private static readonly Regex InterfaceName = new(@"^[A-Za-z0-9_.:-]{1,15}$", RegexOptions.CultureInvariant);
@@ -108,6 +109,7 @@ internal sealed class ClusterValidator
     {
         if (ssh.User is { } user && (user.StartsWith("-", StringComparison.Ordinal) || user.IndexOfAny(new[] { ' ', '\t', '@', ':' }) >= 0))
             Error(ssh, "user", $"SSH user '{user}' is invalid: give a login name without spaces, '@' or ':' that does not start with '-'.");
+        if (ssh.Transport is { } transport) CheckChoice(ssh, "transport", transport, Transports, "SSH transport");
     }
 
     private void CheckLan()
