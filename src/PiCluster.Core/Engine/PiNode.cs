@@ -46,6 +46,9 @@ public sealed class PiNode
     /// <summary>The SSH transport the cluster file chose for the node (ssh.transport); null leaves it to the run and the platform.</summary>
     public PiCluster.Transport.SshTransport? Transport { get; }
 
+    /// <summary>The transport the node uses unless a run's -SshTransport says otherwise: its own, else the platform's default.</summary>
+    public string TransportName => (Transport ?? PiCluster.Transport.SshTransports.PlatformDefault).ToString();
+
     /// <summary>The node's static LAN address (defaults to <see cref="Address"/>).</summary>
     public string LanAddress { get; }
 

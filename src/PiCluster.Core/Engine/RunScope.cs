@@ -59,7 +59,7 @@ internal sealed class RunScope
     {
         try
         {
-            Verbose($"{node.Name}: connecting to {node.Endpoint}");
+            Verbose($"{node.Name}: connecting to {node.Endpoint} with the {SshTransports.For(node, Options.Connect)} transport");
             var session = await _connector.OpenAsync(node, Options.Connect, cancellation).ConfigureAwait(false);
             return new VerboseSession(session, Verbose, Redactor);
         }
