@@ -104,7 +104,7 @@ public static class SshConfigEvaluation
         string? One(string key) => values.TryGetValue(key, out var v) && v.Count > 0 ? v[0] : null;
         string? NotNone(string key) => One(key) is { } v && !string.Equals(v, "none", StringComparison.OrdinalIgnoreCase) ? v : null;
         var identities = values.TryGetValue("identityfile", out var ids) ? ids.Select(i => ExpandHome(Unquote(i), home)).ToList() : new List<string>();
-        var knownHosts = One("userknownhostsfile") is { } k ? SplitWords(k).Select(f => ExpandHome(f, home)).ToList() : new List<string>();
+        var knownHosts = One("userknownhostsfile") is { } k ? SplitPaths(k).Select(f => ExpandHome(f, home)).ToList() : new List<string>();
         return new EffectiveSshConfig(
             One("hostname") ?? "",
             int.TryParse(One("port"), NumberStyles.None, CultureInfo.InvariantCulture, out var port) ? port : 22,
@@ -141,6 +141,22 @@ public static class SshConfigEvaluation
         var rest = path.Substring(2);
         if (windows) return home.TrimEnd('\\', '/') + "\\" + rest.Replace('/', '\\');
         return home.TrimEnd('/') + "/" + rest;
+    }
+
+    /// <summary>
+    /// The files of a UserKnownHostsFile line. ssh -G prints them separated by spaces without quotes, so a word that
+    /// cannot start a path (not /, ~, %, \ or a drive letter) continues the previous one: "/tmp/with space/kh2".
+    /// </summary>
+    internal static List<string> SplitPaths(string text)
+    {
+        var paths = new List<string>();
+        foreach (var word in SplitWords(text))
+        {
+            var starts = word.Length == 0 || word[0] is '/' or '~' or '%' or '\\' || (word.Length > 1 && word[1] == ':' && char.IsLetter(word[0]));
+            if (!starts && paths.Count > 0) paths[paths.Count - 1] += " " + word;
+            else paths.Add(word);
+        }
+        return paths;
     }
 
     // Words separated by spaces; "double quoted" words may hold spaces (C:\Users\Jane Doe\.ssh\known_hosts).

@@ -224,6 +224,9 @@ public sealed class SshNetSession : ITransportSession
         var passphrase = options.KeyPassphrase is null ? null : new NetworkCredential("", options.KeyPassphrase).Password;
         var keys = new List<IPrivateKeySource>();
         var named = !string.IsNullOrEmpty(node.IdentityFile) ? SshConfigEvaluation.ExpandHome(node.IdentityFile!, SshConfigEvaluation.Home()) : null;
+        // ssh -G leaves out a named identity file that does not exist (with a warning); say so rather than fall back.
+        if (named is not null && !File.Exists(named))
+            throw new NodeException(NodeErrorKind.AuthenticationFailed, $"{SshErrors.Where(node)}: the identity file {named} does not exist.");
         foreach (var file in config.IdentityFiles.Distinct(StringComparer.Ordinal))
         {
             if (!File.Exists(file))
