@@ -150,6 +150,8 @@ public sealed class SshNetSession : ITransportSession
         var detail = via + _redactor.Redact(e.Message);
         return e switch
         {
+            SshAuthenticationException when _keys is { Length: 0 } && _config is not null =>
+                new NodeException(NodeErrorKind.AuthenticationFailed, NoKeyMessage(Node, _config), e),
             SshAuthenticationException => SshErrors.AuthenticationFailed(Node, detail, e),
             SocketException s => SshErrors.Unreachable(Node, via + SocketText(s), e),
             OperationCanceledException or SshOperationTimeoutException =>
@@ -256,12 +258,17 @@ public sealed class SshNetSession : ITransportSession
             }
         }
         if (keys.Count > 0) return keys.ToArray();
-        if (fallback is { Length: > 0 }) return fallback;
-        throw new NodeException(NodeErrorKind.AuthenticationFailed, $"{SshErrors.Where(node)}: SSH authentication failed: no usable identity file "
+        // No key: connect anyway (an unreachable node or an unknown host key is reported as such, as OpenSSH does);
+        // authentication then fails with NoKeyMessage.
+        return fallback is { Length: > 0 } ? fallback : Array.Empty<IPrivateKeySource>();
+    }
+
+    /// <summary>Why authentication failed when no identity file could be used: SSH.NET has no ssh-agent support.</summary>
+    internal static string NoKeyMessage(PiNode node, EffectiveSshConfig config) =>
+        $"{SshErrors.Where(node)}: SSH authentication failed: no usable identity file "
             + $"(looked for {string.Join(", ", config.IdentityFiles)}). The SSH.NET transport cannot use ssh-agent: name a key file "
             + "(ssh.identityFile in the cluster file, New-PiNode -IdentityFile, or IdentityFile in ssh_config; -KeyPassphrase if it is encrypted), "
-            + "or use -SshTransport OpenSsh, which uses ssh-agent.");
-    }
+            + "or use -SshTransport OpenSsh, which uses ssh-agent.";
 
     private static bool PathsEqual(string a, string b) =>
         string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);

@@ -202,8 +202,14 @@ public class SshNetTransportTests(ITestOutputHelper output)
         var e = await Assert.ThrowsAsync<NodeException>(() => Open(server, node: server.Node(identityFile: Path.Combine(server.Directory, "missing_key"))));
         Assert.Equal(NodeErrorKind.AuthenticationFailed, e.Kind);
         Assert.Contains("does not exist", e.Message);
-        var config = EffectiveConfigWithoutKeys();
-        e = Assert.Throws<NodeException>(() => SshNetSession.LoadKeys(server.Node("n", identityFile: null), config, Strict));
+        // No identity at all (IdentityFile none): the connection is made, the key checked, and authentication fails
+        // with what to do, since SSH.NET cannot ask ssh-agent.
+        var config = Path.Combine(server.Directory, "nokey_config");
+        File.WriteAllText(config, File.ReadAllText(server.ClientConfig) + "IdentityFile /nonexistent/id_ed25519\nIdentitiesOnly yes\n");
+        var node = new PiNode("n", "127.0.0.1", NodeRole.Worker, Environment.UserName, server.Port, null, config);
+        Assert.Empty(SshNetSession.LoadKeys(node, EffectiveConfigWithoutKeys(), Strict));
+        e = await Assert.ThrowsAsync<NodeException>(() => Open(server, node: node));
+        Assert.Equal(NodeErrorKind.AuthenticationFailed, e.Kind);
         Assert.Contains("ssh-agent", e.Message);
         Assert.Contains("-SshTransport OpenSsh", e.Message);
     }
