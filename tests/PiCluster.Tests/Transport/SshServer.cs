@@ -6,6 +6,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using PiCluster.Engine;
+using PiCluster.Transport;
+using Xunit;
 
 namespace PiCluster.Tests.Transport;
 
@@ -183,4 +185,13 @@ public sealed class SshServer : IDisposable
         Stop();
         try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
     }
+}
+
+/// <summary>Both real transports, for theories that run every transport test over each.</summary>
+public static class Transports
+{
+    public static TheoryData<SshTransport> Both => new() { SshTransport.OpenSsh, SshTransport.SshNet };
+
+    public static INodeConnector Connector(SshTransport transport) =>
+        transport == SshTransport.SshNet ? new SshNetConnector() : new OpenSshConnector();
 }
