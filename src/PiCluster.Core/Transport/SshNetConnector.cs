@@ -17,10 +17,21 @@ public sealed class SshNetConnector : INodeConnector
     {
         if (node is null) throw new ArgumentNullException(nameof(node));
         if (options is null) throw new ArgumentNullException(nameof(options));
+        // Before anything connects, as for OpenSSH: the node's own config file may name commands to run here, and ssh -G
+        // (which SshNetSession evaluates) would run Match exec (see SshConfigCheck).
+        SshConfigCheck? config = null;
+        try { config = await SshConfigCheck.EvaluateAsync(node, options, cancellationToken).ConfigureAwait(false); }
+        catch (InvalidOperationException) { SshConfigCheck.RefuseMatchExec(node, options); } // no ssh client here
         var session = new SshNetSession(node, options, RunScope.CreateRedactor(options));
         try
         {
             await session.ConnectAsync(options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+            // As for OpenSSH: an accepted key must really be recorded, or it would not be checked next time.
+            if (options.AcceptNewHostKey && config is not null)
+            {
+                try { await config.EnsureKeyRecordedAsync(node, cancellationToken).ConfigureAwait(false); }
+                catch (InvalidOperationException) { /* no ssh-keygen: KnownHosts.Append wrote it or threw */ }
+            }
             return session;
         }
         catch
