@@ -163,4 +163,31 @@ Import-Module '$(Join-Path $RepoRoot 'PiCluster.psd1')'
         $ours.Version | Should -Not -Be $isolation.Foreign
         ($isolation.Yamls | Where-Object Context -EQ 'Default').Version | Should -Be $isolation.Foreign
     }
+
+    It 'keeps its own SSH.NET when another module loaded a different one first' {
+        $foreign = Join-Path $RepoRoot '.tools/ForeignSshNet/Renci.SshNet.dll'
+        $foreign | Should -Exist -Because 'the test build lays out SSH.NET 2026.0.1 as the foreign copy'
+        $port = Get-Random -Minimum 40000 -Maximum 60000
+        $isolation = Invoke-CleanPwsh @"
+`$ErrorActionPreference = 'Stop'
+`$foreign = [System.Reflection.Assembly]::LoadFrom('$foreign')
+Import-Module '$(Join-Path $RepoRoot 'PiCluster.psd1')'
+`$node = New-PiNode -Name far -Address 127.0.0.1 -Port $port -User pi -SshTransport SshNet
+`$null = Invoke-PiCommand -Node `$node -Command 'true' -ErrorVariable failed -ErrorAction SilentlyContinue
+`$ssh = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'Renci.SshNet' } | ForEach-Object {
+    [pscustomobject]@{
+        Version = "`$(`$_.GetName().Version)"
+        Location = `$_.Location
+        Context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_).Name
+    }
+}
+@{ Error = "`$(`$failed[0].FullyQualifiedErrorId)"; Transport = `$node.TransportName; Foreign = `$foreign.Location; SshNet = @(`$ssh) } | ConvertTo-Json -Depth 3
+"@
+        $isolation.Transport | Should -Be 'SshNet'
+        $isolation.Error | Should -BeLike 'NodeUnreachable*' -Because 'our SSH.NET ran (a clash would be a type or method load error)'
+        $ours = $isolation.SshNet | Where-Object Context -EQ 'PiCluster'
+        $ours.Location | Should -Be (Join-Path $RepoRoot 'bin/Dependencies/Renci.SshNet.dll')
+        $ours.Version | Should -BeLike '2026.*'
+        ($isolation.SshNet | Where-Object Context -EQ 'Default').Location | Should -Be $isolation.Foreign
+    }
 }

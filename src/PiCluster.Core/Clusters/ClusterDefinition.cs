@@ -133,6 +133,9 @@ public sealed class SshSettings
 
     /// <summary>An ssh_config file to use instead of the user's default.</summary>
     public string? ConfigFile { get; set; }
+
+    /// <summary>The SSH transport: openssh or sshnet; null leaves it to -SshTransport and the platform.</summary>
+    public string? Transport { get; set; }
 }
 
 /// <summary>The <c>lan</c> section: static addressing applied by Set-PiNetwork.</summary>

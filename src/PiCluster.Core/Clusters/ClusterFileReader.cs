@@ -50,6 +50,7 @@ internal sealed class ClusterFileReader
         ["port"] = (r, s, v, f) => s.Port = r.Number(v, f, ValueRules.MinPort, ValueRules.MaxPort),
         ["identityFile"] = (r, s, v, f) => s.IdentityFile = r.Text(v, f),
         ["configFile"] = (r, s, v, f) => s.ConfigFile = r.Text(v, f),
+        ["transport"] = (r, s, v, f) => s.Transport = r.Text(v, f),
     };
 
     private static readonly Dictionary<string, FieldReader<LanSettings>> LanFields = new()

@@ -22,7 +22,8 @@ public static class ClusterNodes
             identityFile: Path(cluster, Pick(n.Ssh.IdentityFile, cluster.Ssh.IdentityFile)),
             configFile: Path(cluster, Pick(n.Ssh.ConfigFile, cluster.Ssh.ConfigFile)),
             lanAddress: n.LanAddress,
-            cluster: cluster))
+            cluster: cluster,
+            transport: PiCluster.Transport.SshTransports.Parse(Pick(n.Ssh.Transport, cluster.Ssh.Transport))))
         .ToList();
 
     private static string? Pick(string? node, string? cluster) =>

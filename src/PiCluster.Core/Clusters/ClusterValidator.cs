@@ -19,6 +19,7 @@ internal sealed class ClusterValidator
 
     private static readonly string[] Plugins = { "flannel", "calico", "canal" };
     private static readonly string[] Runtimes = { "containerd", "cri-o" };
+    private static readonly string[] Transports = { "openssh", "sshnet" };
     private static readonly string[] Roles = { "control-plane", "worker" };
     private static readonly Regex ImageRepositorySyntax = new(
         @"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$", RegexOptions.CultureInvariant);
@@ -132,6 +133,7 @@ internal sealed class ClusterValidator
             Check(ssh, "identityFile", ValueRules.FilePath(identityFile));
         if (ssh.ConfigFile is { } configFile)
             Check(ssh, "configFile", ValueRules.FilePath(configFile));
+        if (ssh.Transport is { } transport) CheckChoice(ssh, "transport", transport, Transports, "SSH transport");
     }
 
     private void CheckLan()

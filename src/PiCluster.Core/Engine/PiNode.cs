@@ -12,7 +12,8 @@ public sealed class PiNode
     /// <summary>Creates a node; every value must keep the rules of <see cref="ValueRules"/>, whatever it came from.</summary>
     /// <exception cref="ArgumentException">A value breaks its rule; the message says which and what to do, ParamName names it.</exception>
     public PiNode(string name, string address, NodeRole role = NodeRole.Worker, string? user = null, int? port = null,
-        string? identityFile = null, string? configFile = null, string? lanAddress = null, ClusterDefinition? cluster = null)
+        string? identityFile = null, string? configFile = null, string? lanAddress = null, ClusterDefinition? cluster = null,
+        PiCluster.Transport.SshTransport? transport = null)
     {
         Require(nameof(name), ValueRules.NodeName(name));
         Require(nameof(address), ValueRules.Address(address));
@@ -32,6 +33,7 @@ public sealed class PiNode
         ConfigFile = configFile;
         LanAddress = string.IsNullOrEmpty(lanAddress) ? address : lanAddress!;
         Cluster = cluster;
+        Transport = transport;
     }
 
     /// <summary>The node's name (its hostname once prepared).</summary>
@@ -51,6 +53,12 @@ public sealed class PiNode
 
     /// <summary>An ssh_config file to use; null uses the user's.</summary>
     public string? ConfigFile { get; }
+
+    /// <summary>The SSH transport the cluster file chose for the node (ssh.transport); null leaves it to the run and the platform.</summary>
+    public PiCluster.Transport.SshTransport? Transport { get; }
+
+    /// <summary>The transport the node uses unless a run's -SshTransport says otherwise: its own, else the platform's default.</summary>
+    public string TransportName => (Transport ?? PiCluster.Transport.SshTransports.PlatformDefault).ToString();
 
     /// <summary>The node's static LAN address (defaults to <see cref="Address"/>).</summary>
     public string LanAddress { get; }

@@ -77,7 +77,7 @@ internal sealed class RunScope
     {
         try
         {
-            Verbose($"{node.Name}: connecting to {SshErrors.Destination(node)}");
+            Verbose($"{node.Name}: connecting to {SshErrors.Destination(node)} with the {SshTransports.For(node, Options.Connect)} transport");
             var session = await _connector.OpenAsync(node, Options.Connect, cancellation).ConfigureAwait(false);
             return new VerboseSession(session, Verbose, Redactor);
         }

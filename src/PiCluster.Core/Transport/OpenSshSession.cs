@@ -1,10 +1,7 @@
 using System;
 using System.Diagnostics;
-using System.Globalization;
 using System.IO;
 using System.Net;
-using System.Text;
-using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using PiCluster.Engine;
@@ -16,14 +13,12 @@ namespace PiCluster.Transport;
 /// shares (its socket in a private temporary folder), each command a <c>bash -s</c> that reads a small bootstrap and
 /// then the script and its input from stdin (Scripts/ssh-bootstrap.sh). Commands run one at a time.
 /// </summary>
-public sealed class OpenSshSession : INodeSession
+public sealed class OpenSshSession : ITransportSession
 {
     // A safety net only: if PiCluster dies without closing the master, it ends after this long without clients. A run
     // that holds the lock renews it every few seconds, so its master is never idle that long; an orphaned master does
     // not keep the lock anyway (its lease runs out, see Scripts/node-lock.sh).
     private static readonly TimeSpan MasterPersist = TimeSpan.FromMinutes(5);
-    private static readonly Regex Trailer = new(@"\n?@@picluster-exit (\d+) ?([0-9a-fA-F-]*)\n?$", RegexOptions.CultureInvariant);
-    private static readonly Regex SudoRefused = new(@"@@picluster-sudo-failed (\S+)\n?", RegexOptions.CultureInvariant);
 
     private readonly ConnectOptions _options;
     private readonly string _directory;
@@ -60,6 +55,9 @@ public sealed class OpenSshSession : INodeSession
     public PiNode Node { get; }
 
     /// <inheritdoc />
+    public SshTransport Transport => SshTransport.OpenSsh;
+
+    /// <inheritdoc />
     public int RoundTrips => Volatile.Read(ref _roundTrips);
 
     /// <inheritdoc />
@@ -77,7 +75,7 @@ public sealed class OpenSshSession : INodeSession
     /// <summary>Opens the master connection. Throws <see cref="NodeException"/> (host key, authentication, unreachable).</summary>
     internal async Task ConnectAsync(TimeSpan connectTimeout, CancellationToken cancellation)
     {
-        var options = connectTimeout == _options.ConnectTimeout ? _options : Copy(_options, connectTimeout);
+        var options = connectTimeout == _options.ConnectTimeout ? _options : _options.WithConnectTimeout(connectTimeout);
         // ConnectTimeout covers TCP only; allow for key exchange and authentication on a slow board too.
         var limit = connectTimeout + TimeSpan.FromSeconds(20);
         var outcome = await SshProcess.RunAsync(SshCommandLine.Master(Node, options, _controlPath, MasterPersist), null, false, limit, cancellation)
@@ -101,7 +99,7 @@ public sealed class OpenSshSession : INodeSession
     /// </summary>
     private async Task<string?> OfferedKeyAsync(TimeSpan limit, CancellationToken cancellation)
     {
-        var strict = Copy(_options, _options.ConnectTimeout);
+        var strict = _options.WithConnectTimeout(_options.ConnectTimeout);
         strict.AcceptNewHostKey = false;
         var args = SshCommandLine.Common(Node, strict, "none");
         args.AddRange(new[] { "-v", "-o", "ControlMaster=no", "-T", "--", Node.Address, "true" });
@@ -139,54 +137,44 @@ public sealed class OpenSshSession : INodeSession
 
     private sealed class Attempt
     {
-        public Attempt(SshProcess.Outcome outcome, string stderr, Match trailer, TimeSpan timeout)
+        public Attempt(SshProcess.Outcome outcome, string stderr, bool reported, TimeSpan timeout)
         {
             Outcome = outcome;
             Stderr = stderr;
-            Trailer = trailer;
+            Reported = reported;
             Timeout = timeout;
         }
 
         public SshProcess.Outcome Outcome { get; }
         public string Stderr { get; }
-        public Match Trailer { get; }
+        // The bootstrap's trailer came back: the command ran on the node.
+        public bool Reported { get; }
         public TimeSpan Timeout { get; }
 
         // ssh's mux client could not reach the master, and with ProxyCommand=false it could not connect by itself either.
-        public bool NeverStarted => !Outcome.TimedOut && !Trailer.Success && Stderr.Contains("Control socket connect(", StringComparison.Ordinal);
+        public bool NeverStarted => !Outcome.TimedOut && !Reported && Stderr.Contains("Control socket connect(", StringComparison.Ordinal);
     }
 
     private async Task<Attempt> RunOnMasterAsync(RemoteCommand command, CancellationToken cancellation)
     {
         var timeout = command.Timeout ?? _options.CommandTimeout;
         Interlocked.Increment(ref _roundTrips);
-        var outcome = await SshProcess.RunAsync(SshCommandLine.Command(Node, _options, _controlPath), Request(command), true, timeout, cancellation)
+        var outcome = await SshProcess.RunAsync(SshCommandLine.Command(Node, _options, _controlPath), BootstrapProtocol.Request(command, _sudoPassword), true, timeout, cancellation)
             .ConfigureAwait(false);
         var stderr = outcome.Stderr.Replace("\r\n", "\n");
-        var trailer = Trailer.Match(stderr);
-        if (!outcome.TimedOut && !trailer.Success) _masterUp = false;
-        return new Attempt(outcome, stderr, trailer, timeout);
+        var reported = BootstrapProtocol.HasTrailer(stderr);
+        if (!outcome.TimedOut && !reported) _masterUp = false;
+        return new Attempt(outcome, stderr, reported, timeout);
     }
 
     private CommandResult Finish(RemoteCommand command, Attempt attempt)
     {
-        var stderr = attempt.Stderr;
-        var trailer = attempt.Trailer;
         if (attempt.Outcome.TimedOut)
             throw new NodeException(NodeErrorKind.Timeout,
                 $"{Node.Name}: '{CommandSummary.Describe(command, _redactor)}' did not finish within {attempt.Timeout.TotalSeconds:0} s and was stopped.");
-        if (!trailer.Success) throw SshErrors.Classify(Node, stderr, _redactor);
-        stderr = stderr.Substring(0, trailer.Index);
-        if (trailer.Groups[2].Value.Length > 0) _bootId = trailer.Groups[2].Value;
-        var refused = SudoRefused.Match(stderr);
-        if (refused.Success)
-        {
-            throw new NodeException(NodeErrorKind.SudoFailed, refused.Groups[1].Value == "password-required"
-                ? $"{Node.Name}: sudo needs a password for {Node.User ?? "the SSH user"}. Give it with -Credential (it reaches sudo on stdin only), or allow the user passwordless sudo."
-                : $"{Node.Name}: sudo refused the given password, or {Node.User ?? "the SSH user"} may not use sudo.");
-        }
-        var exitCode = int.Parse(trailer.Groups[1].Value, CultureInfo.InvariantCulture);
-        return new CommandResult(exitCode, attempt.Outcome.Stdout, stderr);
+        if (!BootstrapProtocol.TryParse(Node, attempt.Stderr, out var parsed)) throw SshErrors.Classify(Node, attempt.Stderr, _redactor, _config);
+        if (parsed.BootId.Length > 0) _bootId = parsed.BootId;
+        return new CommandResult(parsed.ExitCode, attempt.Outcome.Stdout, parsed.Stderr);
     }
 
     /// <summary>
@@ -208,28 +196,6 @@ public sealed class OpenSshSession : INodeSession
             throw;
         }
         finally { _inReconnectHook = false; }
-    }
-
-    /// <summary>What ssh's stdin carries: the bootstrap, then the framed request (see Scripts/ssh-bootstrap.sh).</summary>
-    private byte[] Request(RemoteCommand command)
-    {
-        var utf8 = new UTF8Encoding(false);
-        var script = utf8.GetBytes(command.Script);
-        var input = utf8.GetBytes(command.Input ?? "");
-        var mode = !command.AsRoot ? "user" : _sudoPassword is null ? "sudo" : "sudo-password";
-        var head = new StringBuilder(RemoteScripts.Load("ssh-bootstrap"));
-        if (head[head.Length - 1] != '\n') head.Append('\n');
-        head.Append(mode).Append('\n');
-        if (mode == "sudo-password") head.Append(_sudoPassword).Append('\n');
-        head.Append(script.Length.ToString(CultureInfo.InvariantCulture)).Append('\n');
-        using var stream = new MemoryStream();
-        var bytes = utf8.GetBytes(head.ToString());
-        stream.Write(bytes, 0, bytes.Length);
-        stream.Write(script, 0, script.Length);
-        bytes = utf8.GetBytes(input.Length.ToString(CultureInfo.InvariantCulture) + "\n");
-        stream.Write(bytes, 0, bytes.Length);
-        stream.Write(input, 0, input.Length);
-        return stream.ToArray();
     }
 
     /// <summary>
@@ -293,13 +259,4 @@ public sealed class OpenSshSession : INodeSession
         catch (UnauthorizedAccessException) { }
         _gate.Dispose();
     }
-
-    private static ConnectOptions Copy(ConnectOptions o, TimeSpan connectTimeout) => new()
-    {
-        AcceptNewHostKey = o.AcceptNewHostKey,
-        AllowSshConfigCommands = o.AllowSshConfigCommands,
-        SudoPassword = o.SudoPassword,
-        ConnectTimeout = connectTimeout,
-        CommandTimeout = o.CommandTimeout,
-    };
 }

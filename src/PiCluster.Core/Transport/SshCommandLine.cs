@@ -55,7 +55,7 @@ public static class SshCommandLine
     public static List<string> Command(PiNode node, ConnectOptions options, string controlPath)
     {
         var args = Common(node, options, controlPath);
-        args.AddRange(new[] { "-o", "ControlMaster=no", "-o", "ProxyCommand=false", "-T", "--", node.Address, "bash -s" });
+        args.AddRange(new[] { "-o", "ControlMaster=no", "-o", "ProxyCommand=false", "-T", "--", node.Address, BootstrapProtocol.RemoteCommandLine });
         return args;
     }
 

@@ -91,6 +91,19 @@ public sealed class SshConfigCheck
     }
 
     /// <summary>
+    /// Where no ssh client exists (the SSH.NET transport on a machine without OpenSSH, so no ssh -G runs): refuses a
+    /// node's own config file with Match exec unless <see cref="ConnectOptions.AllowSshConfigCommands"/>.
+    /// </summary>
+    public static void RefuseMatchExec(PiNode node, ConnectOptions options)
+    {
+        if (node is null) throw new ArgumentNullException(nameof(node));
+        if (options is null) throw new ArgumentNullException(nameof(options));
+        var file = node.ConfigFile;
+        if (!string.IsNullOrEmpty(file) && !options.AllowSshConfigCommands && FindMatchExec(file!, 0) is { } found)
+            throw Unsafe(node, found.File, $"'Match exec' (line {found.Line.ToString(CultureInfo.InvariantCulture)})");
+    }
+
+    /// <summary>
     /// After a connection with -AcceptNewHostKey: checks with <c>ssh-keygen -F</c> that a known_hosts file now holds the
     /// node's key, so an accepted key was really recorded.
     /// </summary>

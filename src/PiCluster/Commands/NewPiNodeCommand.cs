@@ -49,6 +49,11 @@ public sealed class NewPiNodeCommand : PSCmdlet
     [ValidatePiValue(PiValue.FilePath)]
     public string? ConfigFile { get; set; }
 
+    /// <summary>The node's SSH transport (OpenSsh or SshNet); without it, -SshTransport of the run or the platform's default.</summary>
+    [Parameter]
+    [ValidateSet(nameof(PiCluster.Transport.SshTransport.OpenSsh), nameof(PiCluster.Transport.SshTransport.SshNet))]
+    public string? SshTransport { get; set; }
+
     /// <summary>The node's static LAN address; defaults to Address.</summary>
     [Parameter]
     [ValidatePiValue(PiValue.LanAddress)]
@@ -57,7 +62,7 @@ public sealed class NewPiNodeCommand : PSCmdlet
     /// <inheritdoc />
     protected override void ProcessRecord() =>
         WriteObject(new PiNode(Name, Address, CoreEnum.Parse<NodeRole>(Role), User, Port == 0 ? null : Port, FileSystemPath(IdentityFile),
-            FileSystemPath(ConfigFile), LanAddress));
+            FileSystemPath(ConfigFile), LanAddress, transport: CoreEnum.ParseOptional<PiCluster.Transport.SshTransport>(SshTransport)));
 
     // PowerShell paths (~, relative to the current location, PSDrives) become file-system paths ssh understands.
     private string? FileSystemPath(string? path) =>

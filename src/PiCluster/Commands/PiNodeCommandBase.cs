@@ -80,6 +80,19 @@ public abstract class PiNodeCommandBase : PSCmdlet
     [Parameter]
     public SwitchParameter AllowSshConfigCommands { get; set; }
 
+    /// <summary>
+    /// The SSH transport for every node of this run: OpenSsh (the system ssh client) or SshNet (SSH.NET in process).
+    /// Without it, each node's ssh.transport from the cluster file, else SshNet on Windows and OpenSsh elsewhere.
+    /// A string, not the Core enum, so the cmdlet class loads before the module's load context (see Hosting/CoreEnum).
+    /// </summary>
+    [Parameter]
+    [ValidateSet(nameof(Transport.SshTransport.OpenSsh), nameof(Transport.SshTransport.SshNet))]
+    public string? SshTransport { get; set; }
+
+    /// <summary>The passphrase of encrypted identity files (SSH.NET transport). Never logged or put on a command line.</summary>
+    [Parameter]
+    public System.Security.SecureString? KeyPassphrase { get; set; }
+
     /// <summary>Collects the nodes of this pipeline input (each node once).</summary>
     protected override void ProcessRecord() => _nodes.Add(Node);
 
@@ -107,7 +120,7 @@ public abstract class PiNodeCommandBase : PSCmdlet
         }
     }
 
-    /// <summary>The connector to use instead of the system OpenSSH client (tests).</summary>
+    /// <summary>The connector to use instead of the real transports (tests).</summary>
     internal INodeConnector? Connector { get; set; }
 
     /// <summary>Ctrl+C: cancels the run, which stops remote work and closes the connections.</summary>
@@ -116,19 +129,23 @@ public abstract class PiNodeCommandBase : PSCmdlet
     /// <summary>Does the cmdlet's work on all nodes, writing through <paramref name="host"/> only on this thread.</summary>
     protected abstract void Run(IReadOnlyList<PiNode> nodes, IRunHost host, CancellationToken cancellation);
 
-    /// <summary>The run options from -ThrottleLimit, -Credential, -AcceptNewHostKey, -Force and -AllowSshConfigCommands.</summary>
+    /// <summary>The run options from -ThrottleLimit, -Credential, -AcceptNewHostKey, -Force, -AllowSshConfigCommands, -SshTransport and -KeyPassphrase.</summary>
     protected RunOptions CreateRunOptions() => new()
     {
         ThrottleLimit = ThrottleLimit,
         TakeOverLock = Force,
         Connect = new ConnectOptions
         {
-            AcceptNewHostKey = AcceptNewHostKey, SudoPassword = Credential?.Password, AllowSshConfigCommands = AllowSshConfigCommands,
+            AcceptNewHostKey = AcceptNewHostKey,
+            SudoPassword = Credential?.Password,
+            AllowSshConfigCommands = AllowSshConfigCommands,
+            KeyPassphrase = KeyPassphrase,
+            Transport = CoreEnum.ParseOptional<Transport.SshTransport>(SshTransport),
         },
     };
 
-    /// <summary>The connector to the nodes: the system OpenSSH client.</summary>
-    protected INodeConnector CreateConnector() => Connector ?? new OpenSshConnector();
+    /// <summary>The connector to the nodes: per node, the OpenSSH or the SSH.NET transport (<see cref="TransportConnector"/>).</summary>
+    protected INodeConnector CreateConnector() => Connector ?? new TransportConnector();
 
     /// <summary>Runs steps over the nodes with the <see cref="ClusterRunner"/> (what most cmdlets do).</summary>
     protected void RunSteps(IReadOnlyList<PiNode> nodes, IReadOnlyList<NodeStep> steps, IRunHost host, CancellationToken cancellation) =>

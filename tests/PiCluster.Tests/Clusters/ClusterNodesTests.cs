@@ -73,4 +73,16 @@ public class ClusterNodesTests
         Assert.Equal("/srv/clusters/keys/k", new ClusterDefinition { SourcePath = "/srv/clusters/home.yaml" }.ResolvePath("keys/k"));
         Assert.Equal("keys/k", new ClusterDefinition().ResolvePath("keys/k"));
     }
+
+    [Fact]
+    public void SshTransportComesFromTheNodeElseTheClusterDefault()
+    {
+        var cluster = ClusterFileLoader.Parse("name: c\nssh: { transport: sshnet }\nnodes:\n"
+            + "  - { name: a, address: 10.0.0.1, role: control-plane }\n"
+            + "  - { name: b, address: 10.0.0.2, role: worker, ssh: { transport: openssh } }\n", "c.yaml");
+        var nodes = ClusterNodes.ToPiNodes(cluster);
+        Assert.Equal(PiCluster.Transport.SshTransport.SshNet, nodes[0].Transport);
+        Assert.Equal(PiCluster.Transport.SshTransport.OpenSsh, nodes[1].Transport);
+        Assert.Null(ClusterNodes.ToPiNodes(ClusterFileLoader.Parse("name: c\nnodes:\n  - { name: a, address: 10.0.0.1, role: control-plane }\n", "c.yaml"))[0].Transport);
+    }
 }

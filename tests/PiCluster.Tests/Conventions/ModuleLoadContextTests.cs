@@ -62,8 +62,34 @@ public class ModuleLoadContextTests
         Assert.DoesNotContain(AssemblyLoadContext.Default.Assemblies, a => a.Location == yaml.Location);
     }
 
+    [Fact]
+    public void CoresSshNetLoadsInTheModuleContextFromDependenciesOnly()
+    {
+        // The test host's default context holds Renci.SshNet too (through the test project's Core), as another
+        // module's (e.g. Posh-SSH's) would be in a PowerShell session.
+        var defaultSshNet = typeof(Renci.SshNet.SshClient).Assembly;
+        var core = Context.ResolveEngine(AssemblyLoadContext.Default, new AssemblyName("PiCluster.Core"))!;
+        var reference = core.GetReferencedAssemblies().Single(a => a.Name == "Renci.SshNet");
+
+        var sshNet = AssemblyLoadContext.GetLoadContext(core)!.LoadFromAssemblyName(reference);
+
+        Assert.Same(Context, AssemblyLoadContext.GetLoadContext(sshNet));
+        Assert.NotSame(defaultSshNet, sshNet);
+        Assert.Equal(Path.Combine(ModulePaths.Dependencies, "Renci.SshNet.dll"), sshNet.Location);
+        Assert.Equal(2026, sshNet.GetName().Version!.Major);
+        // Its own dependencies come from bin/Dependencies as well, and nothing of SSH.NET sits next to PiCluster.dll,
+        // where PowerShell's default context could pick it up.
+        foreach (var dependency in new[] { "Renci.SshNet", "BouncyCastle.Cryptography" })
+        {
+            Assert.True(File.Exists(Path.Combine(ModulePaths.Dependencies, dependency + ".dll")), dependency);
+            Assert.False(File.Exists(Path.Combine(ModulePaths.Bin, dependency + ".dll")), dependency);
+        }
+        Assert.Null(Context.ResolveEngine(AssemblyLoadContext.Default, new AssemblyName("Renci.SshNet")));
+    }
+
     [Theory]
     [InlineData("YamlDotNet")]
+    [InlineData("Renci.SshNet")]
     [InlineData("System.Management.Automation")]
     [InlineData("Newtonsoft.Json")]
     public void OnlyCoreIsAnsweredForTheDefaultContext(string name) =>

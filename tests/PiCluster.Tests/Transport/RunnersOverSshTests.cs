@@ -19,8 +19,9 @@ public class RunnersOverSshTests
 {
     private static readonly RunOptions Options = new() { Connect = new ConnectOptions { ConnectTimeout = TimeSpan.FromSeconds(5) } };
 
-    [Fact]
-    public void PreflightReadsANodeInOneConnectionAndOneRoundTripWhileADownNodeIsNodeUnreachable()
+    [Theory]
+    [MemberData(nameof(Transports.Both), MemberType = typeof(Transports))]
+    public void PreflightReadsANodeInOneConnectionAndOneRoundTripWhileADownNodeIsNodeUnreachable(SshTransport transport)
     {
         using var a = SshServer.Start();
         using var b = SshServer.Start();
@@ -30,7 +31,7 @@ public class RunnersOverSshTests
         var nodes = new[] { a.Node("a"), down, b.Node("b") };
         var host = new RecordingRunHost();
 
-        new PreflightRunner(new OpenSshConnector(), Options).Run(nodes, host, CancellationToken.None);
+        new PreflightRunner(Transports.Connector(transport), Options).Run(nodes, host, CancellationToken.None);
 
         Assert.Empty(host.WrongThreadCalls);
         var failure = Assert.Single(host.Failures);
@@ -47,8 +48,9 @@ public class RunnersOverSshTests
         Assert.Equal((1, 1), (b.Connections, b.Sessions));
     }
 
-    [Fact]
-    public async Task TheRunLockStopsASecondRunNamesItsHolderAndIsReleased()
+    [Theory]
+    [MemberData(nameof(Transports.Both), MemberType = typeof(Transports))]
+    public async Task TheRunLockStopsASecondRunNamesItsHolderAndIsReleased(SshTransport transport)
     {
         using var server = SshServer.Start();
         server.TrustHostKey();
@@ -62,13 +64,13 @@ public class RunnersOverSshTests
             return StepPlan.Unchanged();
         });
         var first = new RecordingRunHost();
-        var firstRun = Task.Factory.StartNew(() => new ClusterRunner(new OpenSshConnector(), Options).Run(new[] { node }, new[] { blocking }, first, CancellationToken.None),
+        var firstRun = Task.Factory.StartNew(() => new ClusterRunner(Transports.Connector(transport), Options).Run(new[] { node }, new[] { blocking }, first, CancellationToken.None),
             TaskCreationOptions.LongRunning);
         await inside.Task.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Contains("run=", File.ReadAllText(server.LockFile));
 
         var second = new RecordingRunHost();
-        new ClusterRunner(new OpenSshConnector(), Options).Run(new[] { node }, new[] { new ScriptedStep("Other", _ => Task.FromResult(StepPlan.Unchanged())) }, second, CancellationToken.None);
+        new ClusterRunner(Transports.Connector(transport), Options).Run(new[] { node }, new[] { new ScriptedStep("Other", _ => Task.FromResult(StepPlan.Unchanged())) }, second, CancellationToken.None);
         var failure = Assert.Single(second.Failures);
         Assert.Equal(NodeErrorKind.NodeLocked, failure.Kind);
         Assert.Contains($"by {Environment.UserName}@", failure.Message);
@@ -80,8 +82,9 @@ public class RunnersOverSshTests
         Assert.False(File.Exists(server.LockFile));
     }
 
-    [Fact]
-    public void AStaleLockIsTakenOver()
+    [Theory]
+    [MemberData(nameof(Transports.Both), MemberType = typeof(Transports))]
+    public void AStaleLockIsTakenOver(SshTransport transport)
     {
         using var server = SshServer.Start();
         server.TrustHostKey();
@@ -90,7 +93,7 @@ public class RunnersOverSshTests
         {
             File.WriteAllText(server.LockFile, stale + "\n");
             var host = new RecordingRunHost();
-            new ClusterRunner(new OpenSshConnector(), Options).Run(new[] { server.Node() }, new[] { new ScriptedStep("A", _ => Task.FromResult(StepPlan.Unchanged())) }, host, CancellationToken.None);
+            new ClusterRunner(Transports.Connector(transport), Options).Run(new[] { server.Node() }, new[] { new ScriptedStep("A", _ => Task.FromResult(StepPlan.Unchanged())) }, host, CancellationToken.None);
             Assert.Empty(host.Failures);
             Assert.Single(host.Results);
             Assert.Contains(host.Verbose, v => v.Contains("took over a stale run lock") && v.Contains(stale.Substring(4, 12)));
@@ -98,13 +101,14 @@ public class RunnersOverSshTests
         }
     }
 
-    [Fact]
-    public void InvokeRunsOnEveryNodeOverOneConnectionEach()
+    [Theory]
+    [MemberData(nameof(Transports.Both), MemberType = typeof(Transports))]
+    public void InvokeRunsOnEveryNodeOverOneConnectionEach(SshTransport transport)
     {
         using var server = SshServer.Start();
         server.TrustHostKey();
         var host = new RecordingRunHost();
-        new AdHocCommandRunner(new OpenSshConnector(), Options).Run(new[] { server.Node("x"), server.Node("y") },
+        new AdHocCommandRunner(Transports.Connector(transport), Options).Run(new[] { server.Node("x"), server.Node("y") },
             new RemoteCommand("echo out; echo err >&2; exit 4"), host, CancellationToken.None);
         var outputs = host.Output<CommandOutput>().ToList();
         Assert.Equal(2, outputs.Count);

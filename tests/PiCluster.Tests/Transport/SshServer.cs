@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -6,6 +7,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using PiCluster.Engine;
+using PiCluster.Transport;
+using Xunit;
 
 namespace PiCluster.Tests.Transport;
 
@@ -160,6 +163,53 @@ public sealed class SshServer : IDisposable
         throw new TimeoutException("sshd did not listen within 10 s");
     }
 
+    /// <summary>Kills the sshd processes that serve the open connections (not the listener): every client's connection drops.</summary>
+    public void KillConnections()
+    {
+        if (_sshd is null || _sshd.HasExited) return;
+        foreach (var pid in Descendants(_sshd.Id))
+        {
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                process.Kill();
+                process.WaitForExit(5000);
+            }
+            catch (ArgumentException) { /* gone already */ }
+            catch (InvalidOperationException) { }
+        }
+    }
+
+    // The processes below pid, from /proc/*/stat (its fourth field is the parent).
+    private static List<int> Descendants(int root)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (var dir in System.IO.Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat.Substring(stat.LastIndexOf(')') + 2).Split(' ');
+                parents[pid] = int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        var found = new List<int>();
+        var queue = new Queue<int>(new[] { root });
+        while (queue.Count > 0)
+        {
+            var parent = queue.Dequeue();
+            foreach (var child in parents.Where(p => p.Value == parent).Select(p => p.Key))
+            {
+                found.Add(child);
+                queue.Enqueue(child);
+            }
+        }
+        return found;
+    }
+
     private void Stop()
     {
         if (_sshd is null || _sshd.HasExited) return;
@@ -183,4 +233,13 @@ public sealed class SshServer : IDisposable
         Stop();
         try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
     }
+}
+
+/// <summary>Both real transports, for theories that run every transport test over each.</summary>
+public static class Transports
+{
+    public static TheoryData<SshTransport> Both => new() { SshTransport.OpenSsh, SshTransport.SshNet };
+
+    public static INodeConnector Connector(SshTransport transport) =>
+        transport == SshTransport.SshNet ? new SshNetConnector() : new OpenSshConnector();
 }

@@ -33,29 +33,31 @@ public class SudoOverSshTests
         return s;
     }
 
-    private static async Task<INodeSession> Open(SshServer server, string? password)
+    private static async Task<INodeSession> Open(SshTransport transport, SshServer server, string? password)
     {
         server.TrustHostKey();
-        return await new OpenSshConnector().OpenAsync(server.Node(), Options(password), CancellationToken.None);
+        return await Transports.Connector(transport).OpenAsync(server.Node(), Options(password), CancellationToken.None);
     }
 
-    [Fact]
-    public async Task APasswordGivenToASudoThatDoesNotAskIsSkippedNeverExecuted()
+    [Theory]
+    [MemberData(nameof(Transports.Both), MemberType = typeof(Transports))]
+    public async Task APasswordGivenToASudoThatDoesNotAskIsSkippedNeverExecuted(SshTransport transport)
     {
         using var server = SshServer.StartWithFakeSudo("nopasswd");
         var executed = Path.Combine(server.Directory, "executed");
-        await using var session = await Open(server, "x;touch${IFS}" + executed);
+        await using var session = await Open(transport, server, "x;touch${IFS}" + executed);
         var r = await session.RunAsync(new RemoteCommand("echo root; cat", asRoot: true, input: "in\n"), default);
         Assert.Equal(("root\nin\n", ""), (r.Stdout, r.Stderr));
         Assert.False(File.Exists(executed));
     }
 
-    [Fact]
-    public async Task ThePasswordReachesSudoOnStdinAndIsOnNoCommandLine()
+    [Theory]
+    [MemberData(nameof(Transports.Both), MemberType = typeof(Transports))]
+    public async Task ThePasswordReachesSudoOnStdinAndIsOnNoCommandLine(SshTransport transport)
     {
         const string password = "Pw-4711-secret";
         using var server = SshServer.StartWithFakeSudo("password:" + password);
-        await using var session = await Open(server, password);
+        await using var session = await Open(transport, server, password);
         var run = session.RunAsync(new RemoteCommand("sleep 2; echo root; cat", asRoot: true, input: "in\n"), default);
         await Task.Delay(1000);
         Assert.DoesNotContain(OpenSshTransportTests.CommandLines(), l => l.Contains(password));
@@ -64,13 +66,14 @@ public class SudoOverSshTests
         Assert.Equal(0, (await session.RunAsync(new RemoteCommand("true", asRoot: true), default)).ExitCode);
     }
 
-    [Fact]
-    public async Task ThePasswordIsInNoProcessEnvironmentAndNoFileWhileAndAfterSudoRuns()
+    [Theory]
+    [MemberData(nameof(Transports.Both), MemberType = typeof(Transports))]
+    public async Task ThePasswordIsInNoProcessEnvironmentAndNoFileWhileAndAfterSudoRuns(SshTransport transport)
     {
         var password = "Pw-" + Guid.NewGuid().ToString("N");
         var started = DateTime.UtcNow.AddSeconds(-1);
         using var server = SshServer.StartWithFakeSudo("password:" + password);
-        await using (var session = await Open(server, password))
+        await using (var session = await Open(transport, server, password))
         {
             var run = session.RunAsync(new RemoteCommand("sleep 2; echo root", asRoot: true), default);
             await Task.Delay(1000);
@@ -116,12 +119,14 @@ public class SudoOverSshTests
     }
 
     [Theory]
-    [InlineData(null, "needs a password")]
-    [InlineData("wrong-one", "refused the given password")]
-    public async Task AMissingOrWrongPasswordIsSudoFailed(string? given, string message)
+    [InlineData(null, "needs a password", SshTransport.OpenSsh)]
+    [InlineData("wrong-one", "refused the given password", SshTransport.OpenSsh)]
+    [InlineData(null, "needs a password", SshTransport.SshNet)]
+    [InlineData("wrong-one", "refused the given password", SshTransport.SshNet)]
+    public async Task AMissingOrWrongPasswordIsSudoFailed(string? given, string message, SshTransport transport)
     {
         using var server = SshServer.StartWithFakeSudo("password:right-one");
-        await using var session = await Open(server, given);
+        await using var session = await Open(transport, server, given);
         var e = await Assert.ThrowsAsync<NodeException>(() => session.RunAsync(new RemoteCommand("echo root", asRoot: true), default));
         Assert.Equal(NodeErrorKind.SudoFailed, e.Kind);
         Assert.Contains(message, e.Message);
