@@ -17,8 +17,10 @@ public sealed class EffectiveSshConfig
 {
     /// <summary>Creates the settings.</summary>
     public EffectiveSshConfig(string hostName, int port, string user, IReadOnlyList<string> identityFiles, bool identitiesOnly,
-        IReadOnlyList<string> knownHostsFiles, string? proxyJump, string? proxyCommand, bool fromSsh, bool hashKnownHosts = false)
+        IReadOnlyList<string> knownHostsFiles, string? proxyJump, string? proxyCommand, bool fromSsh, bool hashKnownHosts = false,
+        string? identityAgent = null)
     {
+        IdentityAgent = identityAgent;
         HostName = hostName;
         Port = port;
         User = user;
@@ -57,6 +59,9 @@ public sealed class EffectiveSshConfig
 
     /// <summary>HashKnownHosts: new known_hosts entries are written hashed (Debian's default ssh_config says yes).</summary>
     public bool HashKnownHosts { get; }
+
+    /// <summary>IdentityAgent: the agent's socket or pipe, "none", or null when not set (then SSH_AUTH_SOCK).</summary>
+    public string? IdentityAgent { get; }
 
     /// <summary>True when <c>ssh -G</c> produced these settings; false for the built-in defaults (no ssh client).</summary>
     public bool FromSsh { get; }
@@ -115,7 +120,8 @@ public static class SshConfigEvaluation
             NotNone("proxyjump"),
             NotNone("proxycommand"),
             fromSsh: true,
-            hashKnownHosts: string.Equals(One("hashknownhosts"), "yes", StringComparison.OrdinalIgnoreCase));
+            hashKnownHosts: string.Equals(One("hashknownhosts"), "yes", StringComparison.OrdinalIgnoreCase),
+            identityAgent: One("identityagent") is { } agent ? ExpandHome(Unquote(agent), home) : null);
     }
 
     /// <summary>What OpenSSH would use with no ssh_config at all.</summary>

@@ -250,12 +250,22 @@ public sealed class SshNetSession : ITransportSession
         // ssh -G leaves out a named identity file that does not exist (with a warning); say so rather than fall back.
         if (named is not null && !File.Exists(named))
             throw new NodeException(NodeErrorKind.AuthenticationFailed, $"{node.Name}: the identity file {named} does not exist.");
+        // As ssh: the agent's keys first, unless IdentitiesOnly; then the files. With IdentitiesOnly, an identity file's
+        // key that the agent holds is still signed by the agent (an encrypted key then needs no passphrase here).
+        var agent = AgentKeys(config, options.ConnectTimeout);
+        if (!config.IdentitiesOnly) keys.AddRange(agent);
         foreach (var file in config.IdentityFiles.Distinct(StringComparer.Ordinal))
         {
             if (!File.Exists(file))
             {
                 if (named is not null && PathsEqual(file, named))
                     throw new NodeException(NodeErrorKind.AuthenticationFailed, $"{node.Name}: the identity file {file} does not exist.");
+                continue;
+            }
+            var held = HeldByAgent(file, agent);
+            if (held is not null)
+            {
+                if (!keys.Contains(held)) keys.Add(held);
                 continue;
             }
             try
@@ -267,7 +277,7 @@ public sealed class SshNetSession : ITransportSession
                 // As ssh in batch mode: an encrypted key without its passphrase is skipped, unless it is the one named.
                 if (named is not null && PathsEqual(file, named))
                     throw new NodeException(NodeErrorKind.AuthenticationFailed, $"{node.Name}: the identity file {file} is encrypted. "
-                        + "Give its passphrase with -KeyPassphrase (it is never logged), or use -SshTransport OpenSsh with ssh-agent holding the key.");
+                        + "Give its passphrase with -KeyPassphrase (it is never logged), or add the key to ssh-agent (ssh-add).");
             }
             catch (Exception e) when (e is SshException or InvalidOperationException or ArgumentException or FormatException or NotSupportedException)
             {
@@ -284,12 +294,27 @@ public sealed class SshNetSession : ITransportSession
         return fallback is { Length: > 0 } ? fallback : Array.Empty<IPrivateKeySource>();
     }
 
-    /// <summary>Why authentication failed when no identity file could be used: SSH.NET has no ssh-agent support.</summary>
+    private static IReadOnlyList<AgentKey> AgentKeys(EffectiveSshConfig config, TimeSpan timeout)
+    {
+        var endpoint = SshAgent.Locate(config.IdentityAgent, Environment.GetEnvironmentVariable, OperatingSystem.IsWindows());
+        return endpoint is null ? Array.Empty<AgentKey>() : SshAgent.Keys(endpoint, timeout);
+    }
+
+    // The agent's copy of an identity file's key, found by the file's .pub, as ssh does.
+    private static AgentKey? HeldByAgent(string file, IReadOnlyList<AgentKey> agent)
+    {
+        if (agent.Count == 0 || !File.Exists(file + ".pub")) return null;
+        var blob = SshAgent.PublicKeyBlob(File.ReadAllText(file + ".pub"));
+        return blob is null ? null : agent.FirstOrDefault(k => k.Blob.AsSpan().SequenceEqual(blob));
+    }
+
+    /// <summary>Why authentication failed when neither an identity file nor ssh-agent offered a key.</summary>
     internal static string NoKeyMessage(PiNode node, EffectiveSshConfig config) =>
         $"{node.Name}: SSH authentication to {SshErrors.Destination(node)} failed: no usable identity file "
-            + $"(looked for {string.Join(", ", config.IdentityFiles)}). The SSH.NET transport cannot use ssh-agent: name a key file "
+            + $"(looked for {string.Join(", ", config.IdentityFiles)}) and no key from ssh-agent"
+            + (config.IdentitiesOnly ? " (IdentitiesOnly is set)" : "") + ". Name a key file "
             + "(ssh.identityFile in the cluster file, New-PiNode -IdentityFile, or IdentityFile in ssh_config; -KeyPassphrase if it is encrypted), "
-            + "or use -SshTransport OpenSsh, which uses ssh-agent.";
+            + "or add the key to ssh-agent (ssh-add; SSH_AUTH_SOCK must name the agent, or IdentityAgent in ssh_config).";
 
     private static bool PathsEqual(string a, string b) =>
         string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);

@@ -195,23 +195,132 @@ public class SshNetTransportTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task NoUsableKeyNamesTheAgentLimitAndWhatToDo()
+    public async Task NoUsableKeyNamesWhatToDo()
     {
         using var server = SshServer.Start();
         server.TrustHostKey();
         var e = await Assert.ThrowsAsync<NodeException>(() => Open(server, node: server.Node(identityFile: Path.Combine(server.Directory, "missing_key"))));
         Assert.Equal(NodeErrorKind.AuthenticationFailed, e.Kind);
         Assert.Contains("does not exist", e.Message);
-        // No identity at all (IdentityFile none): the connection is made, the key checked, and authentication fails
-        // with what to do, since SSH.NET cannot ask ssh-agent.
+        // No identity at all (IdentityFile none, no agent): the connection is made, the key checked, and authentication
+        // fails with what to do.
         var config = Path.Combine(server.Directory, "nokey_config");
-        File.WriteAllText(config, File.ReadAllText(server.ClientConfig) + "IdentityFile /nonexistent/id_ed25519\nIdentitiesOnly yes\n");
+        File.WriteAllText(config, File.ReadAllText(server.ClientConfig) + "IdentityFile /nonexistent/id_ed25519\nIdentityAgent none\n");
         var node = new PiNode("n", "127.0.0.1", NodeRole.Worker, Environment.UserName, server.Port, null, config);
         Assert.Empty(SshNetSession.LoadKeys(node, EffectiveConfigWithoutKeys(), Strict));
         e = await Assert.ThrowsAsync<NodeException>(() => Open(server, node: node));
         Assert.Equal(NodeErrorKind.AuthenticationFailed, e.Kind);
-        Assert.Contains("ssh-agent", e.Message);
-        Assert.Contains("-SshTransport OpenSsh", e.Message);
+        Assert.Contains("no key from ssh-agent", e.Message);
+        Assert.Contains("ssh-add", e.Message);
+    }
+
+    /// <summary>An ssh-agent of its own (ssh-agent -D on a socket in the server's folder), killed on dispose.</summary>
+    private sealed class Agent : IDisposable
+    {
+        private readonly Process _process;
+
+        public Agent(string directory)
+        {
+            Socket = Path.Combine(directory, "agent.sock");
+            _process = Process.Start(new ProcessStartInfo("ssh-agent") { ArgumentList = { "-D", "-a", Socket }, UseShellExecute = false, RedirectStandardOutput = true })!;
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(Socket) && clock.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+            Assert.True(File.Exists(Socket), "ssh-agent did not start");
+        }
+
+        public string Socket { get; }
+
+        public void Add(string key)
+        {
+            var start = new ProcessStartInfo("ssh-add") { ArgumentList = { "-q", key }, UseShellExecute = false, RedirectStandardError = true, RedirectStandardInput = true };
+            start.Environment["SSH_AUTH_SOCK"] = Socket;
+            using var p = Process.Start(start)!;
+            p.StandardInput.Close();
+            var err = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, "ssh-add: " + err);
+        }
+
+        public void Dispose()
+        {
+            _process.Kill();
+            _process.WaitForExit();
+            _process.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData("ed25519")]
+    [InlineData("rsa")] // offered as rsa-sha2-512/256: the agent must be asked for a SHA-2 signature
+    [InlineData("ecdsa")]
+    public async Task KeysHeldByTheAgentAreUsedWhenNoIdentityFileIsGiven(string type)
+    {
+        using var server = SshServer.Start();
+        server.TrustHostKey();
+        using var agent = new Agent(server.Directory);
+        var key = Path.Combine(server.Directory, "agent_" + type);
+        Run("ssh-keygen", "-q", "-t", type, "-N", "", "-f", key);
+        File.WriteAllText(Path.Combine(server.Directory, "authorized_keys"), File.ReadAllText(key + ".pub"));
+        agent.Add(key);
+        File.Delete(key); // only the agent has the private key now
+        var config = Path.Combine(server.Directory, "agent_config");
+        File.WriteAllText(config, File.ReadAllText(server.ClientConfig) + $"IdentityFile /nonexistent/id_ed25519\nIdentityAgent {agent.Socket}\n");
+        var node = new PiNode("n", "127.0.0.1", NodeRole.Worker, Environment.UserName, server.Port, null, config);
+        await using var s = await Open(server, node: node);
+        Assert.Equal("ok\n", (await s.RunAsync(new RemoteCommand("echo ok"), default)).Stdout);
+        Assert.Equal(1, server.Connections);
+    }
+
+    [Fact]
+    public async Task AnEncryptedIdentityFileHeldByTheAgentNeedsNoPassphrase()
+    {
+        using var server = SshServer.Start();
+        server.TrustHostKey();
+        using var agent = new Agent(server.Directory);
+        var key = Path.Combine(server.Directory, "encrypted_key");
+        Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "agent-held-pass", "-f", key);
+        File.WriteAllText(Path.Combine(server.Directory, "authorized_keys"), File.ReadAllText(key + ".pub"));
+        var config = Path.Combine(server.Directory, "agent_config");
+        File.WriteAllText(config, File.ReadAllText(server.ClientConfig) + $"IdentityAgent {agent.Socket}\n");
+        var node = new PiNode("n", "127.0.0.1", NodeRole.Worker, Environment.UserName, server.Port, key, config);
+        // Not in the agent yet: the named encrypted key needs its passphrase, or the agent.
+        var e = await Assert.ThrowsAsync<NodeException>(() => Open(server, node: node));
+        Assert.Contains("ssh-add", e.Message);
+
+        // ssh-add reads the passphrase from SSH_ASKPASS when it has no terminal.
+        var askpass = Path.Combine(server.Directory, "askpass");
+        File.WriteAllText(askpass, "#!/bin/sh\necho agent-held-pass\n");
+        File.SetUnixFileMode(askpass, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        var add = new ProcessStartInfo("setsid") { ArgumentList = { "-w", "ssh-add", "-q", key }, UseShellExecute = false, RedirectStandardError = true, RedirectStandardInput = true };
+        add.Environment["SSH_AUTH_SOCK"] = agent.Socket;
+        add.Environment["SSH_ASKPASS"] = askpass;
+        add.Environment["SSH_ASKPASS_REQUIRE"] = "force";
+        add.Environment["DISPLAY"] = ":0";
+        using (var p = Process.Start(add)!)
+        {
+            p.StandardInput.Close();
+            var err = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, "ssh-add: " + err);
+        }
+        await using var s = await Open(server, node: node);
+        Assert.Equal(0, (await s.RunAsync(new RemoteCommand("true"), default)).ExitCode);
+    }
+
+    [Fact]
+    public void TheAgentIsFoundAsOpenSshFindsIt()
+    {
+        string? Env(string name) => name == "SSH_AUTH_SOCK" ? "/tmp/ssh-x/agent.1" : null;
+        Assert.Equal("/tmp/ssh-x/agent.1", SshAgent.Locate(null, Env, windows: false));
+        Assert.Equal("/tmp/ssh-x/agent.1", SshAgent.Locate("SSH_AUTH_SOCK", Env, windows: false));
+        Assert.Equal("/home/pi/.agent", SshAgent.Locate("/home/pi/.agent", Env, windows: false));
+        Assert.Null(SshAgent.Locate("none", Env, windows: false));
+        Assert.Null(SshAgent.Locate(null, _ => null, windows: false));
+        // Win32-OpenSSH's agent is a service on a named pipe; SSH_AUTH_SOCK still wins where set.
+        Assert.Equal(@"\\.\pipe\openssh-ssh-agent", SshAgent.Locate(null, _ => null, windows: true));
+        Assert.Equal("/tmp/ssh-x/agent.1", SshAgent.Locate(null, Env, windows: true));
+        // No agent at a socket: no keys, no error (as ssh).
+        Assert.Empty(SshAgent.Keys("/nonexistent/agent.sock", TimeSpan.FromSeconds(1)));
     }
 
     private static EffectiveSshConfig EffectiveConfigWithoutKeys() =>
