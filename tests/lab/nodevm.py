@@ -64,7 +64,7 @@ def firmware_cmdline(cmdline_txt: str) -> str:
     return f"cgroup_disable=memory {cmdline_txt}".rstrip()
 
 
-def qemu_args(cfg: dict, node_dir: str, cmdline: str | None, loadvm: bool) -> list[str]:
+def qemu_args(cfg: dict, node_dir: str, cmdline: str | None, loadvm: str | None) -> list[str]:
     p = lambda name: os.path.join(node_dir, name)  # noqa: E731
     args = [
         "qemu-system-x86_64", "-name", cfg["name"], "-machine", "pc", "-nodefaults",
@@ -98,7 +98,7 @@ def qemu_args(cfg: dict, node_dir: str, cmdline: str | None, loadvm: bool) -> li
             "-device", "virtio-blk-pci,drive=disk,addr=0x7,bootindex=1",
         ]
     if loadvm:
-        args += ["-loadvm", "reset"]
+        args += ["-loadvm", loadvm]
     return args
 
 
@@ -164,7 +164,7 @@ def new_boot_watch(cfg: dict, node_dir: str) -> bootwatch.BootWatch:
                                probe=bootwatch.ssh_banner_probe(cfg["sshPort"]))
 
 
-def run_qemu(cfg: dict, node_dir: str, cmdline: str | None, loadvm: bool) -> tuple[int, str, bool, int]:
+def run_qemu(cfg: dict, node_dir: str, cmdline: str | None, loadvm: str | None) -> tuple[int, str, bool, int]:
     """Runs one qemu process until it exits; returns (exit status, last SHUTDOWN reason, whether a boot stalled,
     how many boots ended before that: booted or failed on the console).
 
@@ -225,8 +225,11 @@ def main() -> int:
             if cfg["flavour"] == "pi":
                 cmdline = firmware_cmdline(read_cmdline(os.path.join(node_dir, "boot.qcow2")))
                 write(node_dir, "cmdline", cmdline + "\n")
-            loadvm = os.path.exists(loadvm_flag)
-            if loadvm:
+            # The flag names the snapshot to start from ("reset" when empty: the one `lab up` takes).
+            loadvm = None
+            if os.path.exists(loadvm_flag):
+                with open(loadvm_flag) as f:
+                    loadvm = f.read().strip() or "reset"
                 os.unlink(loadvm_flag)
             for sock in ("monitor.sock", "qmp.sock"):
                 try:
