@@ -7,10 +7,10 @@
     from the cost line -Verbose ends each node's run with). Start it through tests/bench/run, which builds, boots a lab
     of three Pi-flavour nodes and stops it again. Measures:
       - Import-Module PiCluster in a fresh pwsh, and the first cmdlet call after it;
-      - one small command (Invoke-PiCommand, a connection and one command) per transport;
+      - one small command (Invoke-PiCommand, a connection and one command) per transport, on the same node;
       - cold preparation (Initialize-PiNode, Install-PiContainerRuntime, Install-PiKubernetes) of 1 node and of 3 nodes
         in parallel from the same snapshot (-SkipCold leaves it out: it takes many minutes under emulation);
-      - the same three cmdlets converged on 3 prepared nodes.
+      - the same three cmdlets converged on 3 prepared nodes, Initialize-PiNode over each transport.
 .PARAMETER ClusterFile
     The lab's cluster file (tests/lab/.state/cluster.yaml).
 .PARAMETER Runs
@@ -104,13 +104,15 @@ for ($i = 0; $i -lt $Runs; $i++) {
 Add-Figure 'Import-Module PiCluster (fresh pwsh)' $import
 Add-Figure 'first cmdlet after import (Get-PiNode -Path)' $first
 
-# One small command: a connection, one command, the close.
-$small = @(); $smallCosts = @()
-for ($i = 0; $i -lt $Runs; $i++) {
-    $r = Measure-PiRun { Invoke-PiCommand -Path $ClusterFile -Name node1 -Command 'true' -Verbose }
-    $small += $r.Seconds; $smallCosts += $r.Costs
+# One small command per transport, on the same node: a connection, one command, the close.
+foreach ($transport in 'OpenSsh', 'SshNet') {
+    $small = @(); $smallCosts = @()
+    for ($i = 0; $i -lt $Runs; $i++) {
+        $r = Measure-PiRun { Invoke-PiCommand -Path $ClusterFile -Name node1 -Command 'true' -SshTransport $transport -Verbose }
+        $small += $r.Seconds; $smallCosts += $r.Costs
+    }
+    Add-Figure "Invoke-PiCommand true, 1 node ($transport)" $small $smallCosts
 }
-Add-Figure 'Invoke-PiCommand true, 1 node (OpenSSH)' $small $smallCosts
 
 if (-not $SkipCold) {
     Reset-LabNode $nodes
@@ -126,14 +128,20 @@ else {
     Invoke-Preparation $nodes | Out-Null
 }
 
-foreach ($cmdlet in 'Initialize-PiNode', 'Install-PiContainerRuntime', 'Install-PiKubernetes') {
+# Converged runs; Initialize-PiNode over each transport on the same nodes.
+$converged = @(
+    @{ Cmdlet = 'Initialize-PiNode'; Transport = 'OpenSsh' }, @{ Cmdlet = 'Initialize-PiNode'; Transport = 'SshNet' },
+    @{ Cmdlet = 'Install-PiContainerRuntime'; Transport = 'OpenSsh' }, @{ Cmdlet = 'Install-PiKubernetes'; Transport = 'OpenSsh' })
+foreach ($case in $converged) {
+    $cmdlet = $case.Cmdlet
     $seconds = @(); $costs = @()
     for ($i = 0; $i -lt $Runs; $i++) {
-        $extra = if ($cmdlet -eq 'Initialize-PiNode') { $prepare } else { @{} }
+        $extra = if ($cmdlet -eq 'Initialize-PiNode') { $prepare.Clone() } else { @{} }
+        $extra.SshTransport = $case.Transport
         $r = Measure-PiRun { & $cmdlet -Path $ClusterFile -Name $nodes @extra -Verbose | Out-Null }
         $seconds += $r.Seconds; $costs += $r.Costs
     }
-    Add-Figure "$cmdlet converged, 3 nodes" $seconds $costs
+    Add-Figure "$cmdlet converged, 3 nodes ($($case.Transport))" $seconds $costs
 }
 
 $results | Format-Table -AutoSize | Out-String -Width 200

@@ -56,7 +56,10 @@ public class KnownHostsTests : IDisposable
         var home = @"C:\Users\Jane Doe";
         var c = SshConfigEvaluation.Parse(
             "hostname 192.168.1.10\r\nuser pi\r\nport 22\r\nidentityfile ~/.ssh/id_ed25519\r\nidentityfile C:\\keys\\pi.ppk\r\n"
-            + "userknownhostsfile \"C:\\Users\\Jane Doe\\.ssh\\known_hosts\" ~/.ssh/known_hosts2\r\nhashknownhosts no\r\n", home);
+            + "userknownhostsfile \"C:\\Users\\Jane Doe\\.ssh\\known_hosts\" ~/.ssh/known_hosts2\r\nhashknownhosts no\r\n"
+            + "identityagent \\\\.\\pipe\\openssh-ssh-agent\r\n", home);
+        Assert.Equal(@"\\.\pipe\openssh-ssh-agent", c.IdentityAgent); // Win32-OpenSSH's agent service
+        Assert.Equal(c.IdentityAgent, SshAgent.Locate(c.IdentityAgent, _ => null, windows: true));
         Assert.Equal(@"C:\Users\Jane Doe\.ssh\id_ed25519", c.IdentityFiles[0]);
         Assert.Equal(@"C:\keys\pi.ppk", c.IdentityFiles[1]);
         Assert.Equal(new[] { @"C:\Users\Jane Doe\.ssh\known_hosts", @"C:\Users\Jane Doe\.ssh\known_hosts2" }, c.KnownHostsFiles);
