@@ -151,6 +151,10 @@ public class PhaseRunnerTests
         Assert.Equal(new Dictionary<string, string> { ["w1"] = "host-w1", ["w2"] = "host-w2" }, hostnames);
         Assert.Equal(new[] { "Init", "Join", "Join", "Label" }, host.Results.Select(r => r.Step));
         Assert.Contains(host.Results, r => r.Step == "Init" && r.Node == Cp1 && r.Status == StepStatus.Changed);
+        // Progress per phase and node.
+        Assert.Contains(host.Progress, p => p.Node == Cp1 && p.Activity == "Init" && p.Status == "applying");
+        Assert.Contains(host.Progress, p => p.Node == W2 && p.Activity == "Join" && p.Status == "planning");
+        Assert.DoesNotContain(host.Progress, p => p.Node == W1 && p.Activity == "Init");
     }
 
     [Fact]

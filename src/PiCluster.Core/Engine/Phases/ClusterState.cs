@@ -17,7 +17,7 @@ public sealed class ClusterState
     private readonly ConcurrentDictionary<PhaseOutput, string> _producers = new();
 
     /// <summary>A state with no outputs and no leader yet.</summary>
-    public ClusterState(IReadOnlyList<PiNode> nodes)
+    internal ClusterState(IReadOnlyList<PiNode> nodes)
     {
         Nodes = nodes ?? throw new ArgumentNullException(nameof(nodes));
     }
