@@ -358,6 +358,35 @@ public class PhaseRunnerTests
     }
 
     [Fact]
+    public void WorkersCommandsOnTheLeadersSessionTakeTurns()
+    {
+        var workers = Enumerable.Range(1, 4).Select(i => new PiNode($"w{i}", "127.0.0.1", port: 2400 + i));
+        var nodes = new[] { Cp1 }.Concat(workers).ToArray();
+        var running = 0;
+        var overlapped = false;
+        var connector = new FakeConnector((node, command) =>
+        {
+            if (!command.Script.StartsWith("kubeadm token create", StringComparison.Ordinal)) return FakeNodeSession.Ok();
+            if (Interlocked.Increment(ref running) > 1) overlapped = true;
+            Thread.Sleep(30); // the fake session answers synchronously: without turns, the four would overlap here
+            Interlocked.Decrement(ref running);
+            return FakeNodeSession.Ok("token\n");
+        });
+        var token = new ScriptedPhase("Token", async c =>
+        {
+            await Task.Yield(); // on to the thread pool, so the workers' plans really run at once
+            await c.LeaderSession.RunAsync(new RemoteCommand("kubeadm token create", asRoot: true), c.Cancellation);
+            return StepPlan.Unchanged();
+        }, PhaseTargets.Workers, needsLeader: true);
+
+        var host = Run(connector, nodes, 8, token);
+
+        Assert.Empty(host.Failures);
+        Assert.False(overlapped);
+        Assert.Equal(4, connector.Sessions["cp1"].Commands.Count(c => c.Script == "kubeadm token create"));
+    }
+
+    [Fact]
     public void APhaseThatNeedsALeaderIsRefusedWithoutAControlPlane()
     {
         var e = Assert.Throws<ArgumentException>(() =>
