@@ -40,7 +40,7 @@ public sealed class PhaseRunner
     public const string ConnectStep = "Connect";
 
     private static readonly RemoteCommand LeaderProbe =
-        new(RemoteScripts.Load("leader-facts"), asRoot: true, display: "whether the node holds /etc/kubernetes/admin.conf");
+        new(RemoteScripts.Load("leader-facts"), asRoot: true, display: "Leader: does the node hold /etc/kubernetes/admin.conf");
 
     private readonly INodeConnector _connector;
     private readonly RunOptions _options;
@@ -111,7 +111,9 @@ public sealed class PhaseRunner
                 var session = await scope.OpenAsync(node, ConnectStep, cancellation).ConfigureAwait(false);
                 if (session is null) return;
                 var prefetching = new PrefetchingSession(session);
-                var run = runs[node] = new NodeRun(node, new SerialSession(prefetching));
+                // A control plane may become the leader, whose session other nodes' phases share: their commands take turns.
+                var probe = needsLeader && node.Role == NodeRole.ControlPlane;
+                var run = runs[node] = new NodeRun(node, probe ? new SerialSession(prefetching) : prefetching);
                 try
                 {
                     var verbose = (VerboseSession)session;
@@ -123,7 +125,6 @@ public sealed class PhaseRunner
                     verbose.AfterReconnect = lease.AcquireAgainAsync;
                     // Every phase's facts in one round trip: a converged run then costs connect, this, and the release.
                     var facts = phases.Where(p => p.RunsOn(node, null)).SelectMany(p => p.FactCommands(Context(p, run)));
-                    var probe = needsLeader && node.Role == NodeRole.ControlPlane;
                     if (probe) facts = facts.Append(LeaderProbe);
                     await prefetching.PrefetchAsync(facts, _options.Connect.CommandTimeout, cancellation).ConfigureAwait(false);
                     if (probe) run.HoldsAdminConf = await HoldsAdminConfAsync(run.Session, cancellation).ConfigureAwait(false);
