@@ -20,8 +20,8 @@ namespace PiCluster.Engine.Phases;
 /// once), and the fact commands of every phase that runs there are read in one round trip
 /// (<see cref="PrefetchingSession"/>); that one connection and lock serve the node for the whole run. When a phase
 /// needs a leader, each control plane also reports in that round trip whether it holds /etc/kubernetes/admin.conf, and
-/// the leader is chosen (<see cref="ClusterState.Leader"/>): a control plane that cannot be reached is never passed
-/// over for the next one unless another reachable one holds admin.conf, so no run starts a second cluster.</para>
+/// the leader is chosen (<see cref="ClusterState.Leader"/>). The first control plane is not passed over when it cannot
+/// be reached, unless another reachable one holds admin.conf: it may run a cluster already, and a second must not start.</para>
 /// <para>Then phase after phase, on the nodes it targets that have not failed: a <see cref="PhaseConcurrency.Parallel"/>
 /// phase plans on every node, asks <see cref="IRunHost.ShouldProcess"/> in node order on this thread, then applies;
 /// a <see cref="PhaseConcurrency.OneAtATime"/> phase plans, asks and applies node after node. Every node yields one
@@ -151,8 +151,7 @@ public sealed class PhaseRunner
                     continue;
                 }
                 if (targeted.Count == 0) continue;
-                var step = index;
-                int Percent(int part) => (step * 2 + part) * 100 / (phases.Count * 2);
+                int Percent(int part) => (index * 2 + part) * 100 / (phases.Count * 2);
 
                 foreach (var run in targeted)
                 {
@@ -193,8 +192,9 @@ public sealed class PhaseRunner
         }
         finally
         {
-            await scope.CloseAllAsync(runs.Values.Select(r => r.Session),
-                (session, token) => runs.TryGetValue(session.Node, out var run) && run.Lease is { } lease ? lease.ReleaseAsync(token) : Task.CompletedTask)
+            var opened = runs.Values.ToList();
+            await scope.CloseAllAsync(opened.Select(r => r.Session),
+                (session, token) => opened.First(r => ReferenceEquals(r.Session, session)).Lease is { } lease ? lease.ReleaseAsync(token) : Task.CompletedTask)
                 .ConfigureAwait(false);
         }
     }
