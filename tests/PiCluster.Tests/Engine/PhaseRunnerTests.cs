@@ -387,6 +387,26 @@ public class PhaseRunnerTests
     }
 
     [Fact]
+    public void ATokenInAnOutputIsMaskedWhereAPlanShowsIt()
+    {
+        const string token = "abcdef.0123456789abcdef";
+        var init = new ScriptedPhase("Init", c =>
+        {
+            c.Set(JoinCommand, $"kubeadm join 10.0.0.1:6443 --token {token}");
+            return ScriptedPhase.Unchanged();
+        }, PhaseTargets.Leader, outputs: JoinCommand);
+        var join = new ScriptedPhase("Join", c => ScriptedPhase.Change($"run {c.State.Get(JoinCommand)}"), PhaseTargets.Workers, needsLeader: true);
+
+        var host = Run(Connector(), init, join);
+
+        Assert.Equal(2, host.ShouldProcessCalls.Count);
+        Assert.All(host.ShouldProcessCalls, c => Assert.Contains("run kubeadm join 10.0.0.1:6443 --token ********", c.Action));
+        Assert.All(host.Results.Where(r => r.Step == "Join"), r => Assert.Equal("run kubeadm join 10.0.0.1:6443 --token ********", r.Message));
+        Assert.DoesNotContain(host.Verbose.Concat(host.Warnings).Concat(host.ShouldProcessCalls.Select(c => c.Action))
+            .Concat(host.Results.SelectMany(r => r.Changes.Select(c => c.Description))), line => line.Contains("0123456789abcdef"));
+    }
+
+    [Fact]
     public void APhaseThatNeedsALeaderIsRefusedWithoutAControlPlane()
     {
         var e = Assert.Throws<ArgumentException>(() =>
