@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using PiCluster.Engine;
+using PiCluster.Engine.Phases;
 using PiCluster.Hosting;
 using PiCluster.Transport;
 
@@ -150,4 +151,8 @@ public abstract class PiNodeCommandBase : PSCmdlet
     /// <summary>Runs steps over the nodes with the <see cref="ClusterRunner"/> (what most cmdlets do).</summary>
     protected void RunSteps(IReadOnlyList<PiNode> nodes, IReadOnlyList<NodeStep> steps, IRunHost host, CancellationToken cancellation) =>
         new ClusterRunner(CreateConnector(), CreateRunOptions()).Run(nodes, steps, host, cancellation);
+
+    /// <summary>Runs cluster phases over the nodes with the <see cref="PhaseRunner"/> (cluster cmdlets: a leader, outputs between phases).</summary>
+    protected void RunPhases(IReadOnlyList<PiNode> nodes, IReadOnlyList<ClusterPhase> phases, IRunHost host, CancellationToken cancellation) =>
+        new PhaseRunner(CreateConnector(), CreateRunOptions()).Run(nodes, phases, host, cancellation);
 }
