@@ -8,6 +8,7 @@ using PiCluster.Engine;
 using PiCluster.Steps.Kubernetes;
 using PiCluster.Steps.NodePrep;
 using PiCluster.Steps.Runtime;
+using PiCluster.Transport;
 using Xunit;
 using Xunit.Abstractions;
 using static PiCluster.Tests.Lab.LabRuns;
@@ -98,11 +99,24 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
         Assert.Contains("[ERROR SystemVerification]: missing required cgroups: memory", refused.Err); // as Raspberry Pi OS boots
         Assert.NotEqual(0, (await lab.SshAsync("node1", "sudo test -e /etc/kubernetes/admin.conf")).Exit);
 
-        // Initialize-PiNode: every part, one reboot, one connection per node.
+        // Initialize-PiNode: every part, one reboot, one connection per node. -WhatIf over OpenSSH says what it would
+        // change; the run itself goes over SSH.NET and must make exactly those changes (the transports agree, issue 13).
         var bootIds = await Task.WhenAll(nodes.Select(n => lab.SshOkAsync(n.Name, "cat /proc/sys/kernel/random/boot_id")));
-        var (prepared, connector) = Run(nodes, [InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [] })]);
+        var initialize = InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [] });
+        var (planned, _) = Run(nodes, [initialize], whatIf: true);
+        Assert.True(planned.Failures.Count == 0, Describe(planned));
+        var (prepared, connector) = Run(nodes, [initialize], transport: SshTransport.SshNet);
         Assert.True(prepared.Failures.Count == 0, Describe(prepared));
         Assert.All(prepared.Results, r => Assert.Equal(StepStatus.Changed, r.Status));
+        foreach (var node in nodes)
+        {
+            var plannedChanges = planned.ShouldProcessCalls.Single(c => c.Node.Name == node.Name).Action.Split('\n')
+                .Where(line => line.StartsWith("  - ", StringComparison.Ordinal))
+                .Select(line => line[4..].Replace(" (takes effect after a reboot)", "", StringComparison.Ordinal));
+            var made = prepared.Results.Single(r => r.Node.Name == node.Name).Changes.Select(c => c.Description);
+            Assert.Equal(plannedChanges, made);
+            Assert.Equal(SshTransport.SshNet, connector.Sessions[node.Name].Transport);
+        }
         Assert.All(nodes, n => Assert.Equal(1, connector.Opens[n.Name]));
         Assert.All(prepared.Results, r => Assert.Contains("Restart: rebooted and verified", (IEnumerable<string>)r.Data!));
         for (var i = 0; i < nodes.Count; i++)
@@ -132,6 +146,19 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
             output.WriteLine($"converged preparation, {node.Name}: {session.Connections} connection(s), {session.RoundTrips} round trip(s)");
             Assert.Equal(1, againConnector.Opens[node.Name]);
             Assert.Equal(1, session.Connections);
+            Assert.InRange(session.RoundTrips, 1, 3);
+        }
+
+        // ... and over SSH.NET too.
+        var (againSshNet, againSshNetConnector) = Run(nodes, [InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [], SkipTimeSyncWait = true }), .. packageSteps],
+            transport: SshTransport.SshNet);
+        Assert.True(againSshNet.Failures.Count == 0, Describe(againSshNet));
+        Assert.All(againSshNet.Results, r => Assert.Equal(StepStatus.Unchanged, r.Status));
+        foreach (var node in nodes)
+        {
+            var session = againSshNetConnector.Sessions[node.Name];
+            output.WriteLine($"converged preparation over SSH.NET, {node.Name}: {session.Connections} connection(s), {session.RoundTrips} round trip(s)");
+            Assert.Equal((1, 1), (againSshNetConnector.Opens[node.Name], session.Connections));
             Assert.InRange(session.RoundTrips, 1, 3);
         }
 

@@ -14,17 +14,17 @@ using PiCluster.Transport;
 namespace PiCluster.Tests.Lab;
 
 /// <summary>
-/// The real OpenSSH connector, counting connections per node, with a hook that sees every command before it runs
-/// (the interruption test cuts the connection from there).
+/// A real connector (OpenSSH unless told otherwise), counting connections per node, with a hook that sees every command
+/// before it runs (the interruption test cuts the connection from there).
 /// </summary>
-public sealed class CountingConnector : INodeConnector
+public sealed class CountingConnector(SshTransport transport = SshTransport.OpenSsh) : INodeConnector
 {
-    private readonly OpenSshConnector _inner = new();
+    private readonly INodeConnector _inner = transport == SshTransport.SshNet ? new SshNetConnector() : new OpenSshConnector();
 
     public ConcurrentDictionary<string, int> Opens { get; } = new();
 
     /// <summary>The real session last opened per node (its connection and round-trip counts).</summary>
-    public ConcurrentDictionary<string, OpenSshSession> Sessions { get; } = new();
+    public ConcurrentDictionary<string, ITransportSession> Sessions { get; } = new();
 
     /// <summary>Called with the node and command before each command runs.</summary>
     public Action<PiNode, RemoteCommand>? BeforeCommand { get; set; }
@@ -32,7 +32,7 @@ public sealed class CountingConnector : INodeConnector
     public async Task<INodeSession> OpenAsync(PiNode node, ConnectOptions options, CancellationToken cancellationToken)
     {
         Opens.AddOrUpdate(node.Name, 1, (_, n) => n + 1);
-        var session = (OpenSshSession)await _inner.OpenAsync(node, options, cancellationToken);
+        var session = (ITransportSession)await _inner.OpenAsync(node, options, cancellationToken);
         Sessions[node.Name] = session;
         return new Hooked(session, this);
     }
@@ -61,7 +61,7 @@ public sealed class CountingConnector : INodeConnector
     }
 }
 
-/// <summary>Runs steps on lab nodes the way the cmdlets do (ClusterRunner, real OpenSSH), and commands as root.</summary>
+/// <summary>Runs steps on lab nodes the way the cmdlets do (ClusterRunner, real OpenSSH or SSH.NET), and commands as root.</summary>
 public static class LabRuns
 {
     /// <summary>The lab's SNTP server as the nodes reach it (public servers are neither reachable nor allowed).</summary>
@@ -75,9 +75,9 @@ public static class LabRuns
         new(node.Name, node.Address, node.Role, node.User, node.Port, node.IdentityFile, node.ConfigFile, lanAddress, node.Cluster);
 
     public static (RecordingRunHost Host, CountingConnector Connector) Run(IReadOnlyList<PiNode> nodes, IReadOnlyList<NodeStep> steps,
-        bool whatIf = false, Action<PiNode, RemoteCommand>? beforeCommand = null)
+        bool whatIf = false, Action<PiNode, RemoteCommand>? beforeCommand = null, SshTransport transport = SshTransport.OpenSsh)
     {
-        var connector = new CountingConnector { BeforeCommand = beforeCommand };
+        var connector = new CountingConnector(transport) { BeforeCommand = beforeCommand };
         var host = new RecordingRunHost();
         if (whatIf) host.Answer = (_, _) => false;
         new ClusterRunner(connector, new RunOptions()).Run(nodes, steps, host, CancellationToken.None);
