@@ -311,6 +311,25 @@ networking:
         self.assertEqual((pod["kind"], pod["metadata"]["name"]), ("Pod", "etcd-cp1"))
         self.assertRegex(self.kubectl("get", "node", "w1").stdout.splitlines()[1], r"^w1\s+Ready\s")
 
+    def test_g_calico_and_canal_apply_as_upstream_names_them(self):
+        expected = {"calico.yaml": ("calico-node", "configmap/calico-config created"),
+                    "canal.yaml": ("canal", "configmap/canal-config created")}
+        for manifest, (daemonset, line) in expected.items():
+            r = run("kubectl", self.cp, "--kubeconfig", os.path.join(self.cp, "etc/kubernetes/admin.conf"), "apply",
+                    "-f", os.path.join(HERE, "..", "manifests", manifest))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(line, r.stdout.splitlines())
+            self.assertIn("daemonset.apps/%s created" % daemonset, r.stdout.splitlines())
+            self.assertIn("deployment.apps/calico-kube-controllers", r.stdout)
+        pods = self.json("get", "pods", "-n", "kube-system", "-o", "json")["items"]
+        for daemonset, containers in (("calico-node", 1), ("canal", 2)):
+            mine = [p for p in pods if p["metadata"]["ownerReferences"][0]["name"] == daemonset]
+            self.assertEqual(sorted(p["spec"]["nodeName"] for p in mine), ["cp1", "w1"], daemonset)
+            self.assertTrue(all(p["status"]["phase"] == "Running" and len(p["spec"]["containers"]) == containers
+                                for p in mine), daemonset)
+        controllers = [p for p in pods if p["metadata"]["name"].startswith("calico-kube-controllers-")]
+        self.assertEqual(["Running"], [p["status"]["phase"] for p in controllers])
+
 
 if __name__ == "__main__":
     unittest.main()
