@@ -1,8 +1,9 @@
 """Stand-in Kubernetes API endpoint started by `kubeadm init` (standin-apiserver.service).
 
-Real: HTTPS on <advertise>:6443 with the cluster CA's serving certificate, client-certificate
+Real: HTTPS on :6443 (every address) with the cluster CA's serving certificate, client-certificate
 authentication against that CA, bootstrap-token (Bearer) authentication, the cluster-info
-ConfigMap signed with detached JWS per token, CSR signing for joining kubelets, node heartbeats.
+ConfigMap signed with detached JWS per token, CSR signing for joining kubelets, node heartbeats; for the real
+kubectl, unaggregated discovery and server-side Tables of nodes and pods (it cannot `apply`: no OpenAPI).
 Faked: there is no scheduler, controller or container. Pods are computed from what is recorded
 (nodes, applied manifests), so `kubectl get pods` reports what a healthy cluster would run.
 """
