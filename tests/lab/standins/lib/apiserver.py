@@ -296,7 +296,7 @@ def _media_ranges(accept):
     return out
 
 
-def negotiate(accept, tables=False):
+def negotiate(accept):
     """'table' or 'json' for the first range this endpoint can produce, or None (406) when there is none.
 
     Aggregated discovery (as=APIGroupDiscoveryList) is not implemented: like a server without it, the plain
@@ -308,7 +308,7 @@ def negotiate(accept, tables=False):
         want = params.get("as")
         if want is None:
             return "json"
-        if tables and want == "Table" and params.get("g") == "meta.k8s.io" and params.get("v") in ("v1", "v1beta1"):
+        if want == "Table" and params.get("g") == "meta.k8s.io" and params.get("v") in ("v1", "v1beta1"):
             return "table"
     return None
 
@@ -531,7 +531,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self._forbid(user, "create", "certificatesigningrequests")
             return self._sign_csr(json.loads(self._body() or "{}"), user)
         if method == "GET" and (p in ("/api", "/apis") or p.startswith(("/api/v1", "/apis/"))):
-            fmt = negotiate(self.headers.get("Accept"), tables=True)
+            fmt = negotiate(self.headers.get("Accept"))
             if fmt is None or (fmt == "table" and not re.fullmatch(r"/api/v1/(nodes|(namespaces/[^/]+/)?pods)"
                                                                    r"(/[^/]+)?", p)):
                 return self._status(406, "NotAcceptable",
