@@ -64,6 +64,15 @@ def firmware_cmdline(cmdline_txt: str) -> str:
     return f"cgroup_disable=memory {cmdline_txt}".rstrip()
 
 
+def uplink_netdev(cfg: dict) -> str:
+    """qemu user networking with the node's forwards, on 127.0.0.1 only: SSH, and on the control-plane node the API
+    server's 6443 (to the guest's uplink address, where kube-apiserver listens as it binds every address)."""
+    forwards = [f"hostfwd=tcp:127.0.0.1:{cfg['sshPort']}-:22"]
+    if cfg.get("apiPort"):
+        forwards.append(f"hostfwd=tcp:127.0.0.1:{cfg['apiPort']}-:6443")
+    return ",".join(["user", "id=up", *forwards])
+
+
 def qemu_args(cfg: dict, node_dir: str, cmdline: str | None, loadvm: str | None) -> list[str]:
     p = lambda name: os.path.join(node_dir, name)  # noqa: E731
     args = [
@@ -79,7 +88,7 @@ def qemu_args(cfg: dict, node_dir: str, cmdline: str | None, loadvm: str | None)
         # eth0: the private lab LAN (userspace switch); eth1: qemu user networking (SSH, packages).
         "-netdev", f"stream,id=lan,server=off,addr.type=unix,addr.path={cfg['switchSocket']}",
         "-device", f"virtio-net-pci,netdev=lan,mac={cfg['lanMac']},addr=0x3",
-        "-netdev", f"user,id=up,hostfwd=tcp:127.0.0.1:{cfg['sshPort']}-:22",
+        "-netdev", uplink_netdev(cfg),
         "-device", f"virtio-net-pci,netdev=up,mac={cfg['uplinkMac']},addr=0x4",
         "-device", "virtio-rng-pci,addr=0x6",
     ]

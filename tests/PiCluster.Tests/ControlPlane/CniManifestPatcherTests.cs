@@ -144,6 +144,8 @@ public class CniManifestPatcherTests
         var standIn = File.ReadAllText(Path.Combine(RepoRoot(), "tests", "lab", "standins", "manifests", file));
         var patch = CniManifestPatcher.Patch(plugin, standIn, "10.200.0.0/16");
         Assert.All(patch.Pools, p => Assert.Equal("10.200.0.0/16", p.Cidr));
+        // The same objects, namespaces and fields hold the pod network, with the same values, as in the upstream-shaped excerpts.
+        Assert.Equal(CniManifestPatcher.ReadPools(plugin, Manifest(file)), CniManifestPatcher.ReadPools(plugin, standIn));
         Assert.Equal(CniManifests.For(plugin).DaemonSetName, plugin switch { "flannel" => "kube-flannel-ds", "calico" => "calico-node", _ => "canal" });
     }
 

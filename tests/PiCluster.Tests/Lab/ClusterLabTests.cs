@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
 using System.Linq;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -24,6 +26,7 @@ namespace PiCluster.Tests.Lab;
 /// </summary>
 [Trait("Category", "Lab")]
 [Collection(LabCollection.Name)]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // the lab runs where qemu does
 public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
 {
     private const string Admin = "sudo kubectl --kubeconfig /etc/kubernetes/admin.conf";
@@ -51,6 +54,8 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
         apiVersion: kubeadm.k8s.io/v1beta4
         kind: ClusterConfiguration
         kubernetesVersion: v1.34.2
+        apiServer:
+          certSANs: [127.0.0.1]
         networking:
           podSubnet: 10.244.0.0/16
         """;
@@ -235,5 +240,42 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
         Assert.Equal("ok", after[1]);
         Assert.NotEmpty(after[2]);
         Assert.Equal(StepStatus.Unchanged, Assert.Single(RunSteps(node3, new ContainerRuntimeStep()).Results).Status);
+
+        // Last, so a failure here hides no stage above: the real kubectl on this machine, as an admin's, reaches the API
+        // through the lab's forward of node1's 6443 to 127.0.0.1 (certSANs above names it) with admin.conf's credentials.
+        var nodesSeen = await RealKubectlThroughForwardAsync("get", "nodes", "-o", "json");
+        using var seen = JsonDocument.Parse(nodesSeen);
+        var node1 = seen.RootElement.GetProperty("items").EnumerateArray().Single(n => n.GetProperty("metadata").GetProperty("name").GetString() == "node1");
+        Assert.Contains(node1.GetProperty("status").GetProperty("conditions").EnumerateArray(),
+            c => c.GetProperty("type").GetString() == "Ready" && c.GetProperty("status").GetString() == "True");
+    }
+
+    /// <summary>Runs this machine's kubectl against node1's API at 127.0.0.1:ApiPort with admin.conf's credentials (a 0600 file, deleted after).</summary>
+    private async Task<string> RealKubectlThroughForwardAsync(params string[] args)
+    {
+        var conf = await lab.SshAsync("node1", "sudo cat /etc/kubernetes/admin.conf");
+        Assert.True(conf.Exit == 0, "node1: reading admin.conf failed"); // its text holds a private key: never in a message
+        var dir = Directory.CreateTempSubdirectory("pilab-kubectl-").FullName;
+        try
+        {
+            var kubeconfig = Path.Combine(dir, "admin.conf");
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+            using (var file = new StreamWriter(kubeconfig, options))
+                file.Write(Regex.Replace(conf.Out, @"(?m)^(\s*server:).*$", $"$1 https://127.0.0.1:{lab.ApiPort}"));
+            var psi = new ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in (string[])["--kubeconfig", kubeconfig, "--request-timeout", "60s", .. args])
+                psi.ArgumentList.Add(arg);
+            psi.Environment["HOME"] = dir; // kubectl's discovery cache stays in the temp dir
+            using var kubectl = Process.Start(psi)!;
+            var stdout = kubectl.StandardOutput.ReadToEndAsync();
+            var stderr = await kubectl.StandardError.ReadToEndAsync();
+            await kubectl.WaitForExitAsync();
+            Assert.True(kubectl.ExitCode == 0, $"kubectl {string.Join(' ', args)} through 127.0.0.1:{lab.ApiPort} failed: {stderr}");
+            return await stdout;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }

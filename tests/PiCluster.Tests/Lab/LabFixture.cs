@@ -121,6 +121,19 @@ public sealed class LabFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// The control plane's API server (its 6443) forwarded to this port on 127.0.0.1, for the real kubectl on this machine;
+    /// the lab's cluster file lists 127.0.0.1 in certSANs so the serving certificate holds for it.
+    /// </summary>
+    public int ApiPort
+    {
+        get
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(NodesJsonPath));
+            return doc.RootElement.GetProperty("apiPort").GetInt32();
+        }
+    }
+
     private JsonElement Node(string name)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(NodesJsonPath));

@@ -1,8 +1,9 @@
 """Stand-in Kubernetes API endpoint started by `kubeadm init` (standin-apiserver.service).
 
-Real: HTTPS on <advertise>:6443 with the cluster CA's serving certificate, client-certificate
+Real: HTTPS on :6443 (every address) with the cluster CA's serving certificate, client-certificate
 authentication against that CA, bootstrap-token (Bearer) authentication, the cluster-info
-ConfigMap signed with detached JWS per token, CSR signing for joining kubelets, node heartbeats.
+ConfigMap signed with detached JWS per token, CSR signing for joining kubelets, node heartbeats; for the real
+kubectl, unaggregated discovery and server-side Tables of nodes and pods (it cannot `apply`: no OpenAPI).
 Faked: there is no scheduler, controller or container. Pods are computed from what is recorded
 (nodes, applied manifests), so `kubectl get pods` reports what a healthy cluster would run.
 """
@@ -39,7 +40,11 @@ def load_state():
     return json.loads(text) if text else {"nodes": {}, "tokens": {}, "objects": {}}
 
 
-def save_state(state):
+def save_state(state, changed=None):
+    """Persist a change; like etcd, every write bumps the cluster's resourceVersion, stamped on the changed record."""
+    state["resourceVersion"] = state.get("resourceVersion", 0) + 1
+    if changed is not None:
+        changed["resourceVersion"] = state["resourceVersion"]
     k.write_atomic(STATE, json.dumps(state, indent=1, sort_keys=True), 0o600)
 
 
@@ -136,6 +141,7 @@ def node_view(n, state, now):
     return {
         "apiVersion": "v1", "kind": "Node",
         "metadata": {"name": n["name"], "uid": short_hash("uid", n["name"], str(n["created"]), n=16),
+                     "resourceVersion": str(n.get("resourceVersion") or state.get("resourceVersion", 1)),
                      "creationTimestamp": k.rfc3339(n["created"]), "labels": labels,
                      "annotations": {"kubeadm.alpha.kubernetes.io/cri-socket": n.get("criSocket", "")}},
         "spec": spec,
@@ -244,6 +250,10 @@ def compute_pods(state, now):
             pods.append(_pod(ns, "%s-%s" % (rs, short_hash(rs, str(i), node or "")), node, "ReplicaSet", rs, images,
                              "Running" if node else "Pending", host_net, nodes, now, labels,
                              pod_ip(node) if node else None))
+    # Computed pods change only when the recorded state does, so the state's version is theirs.
+    for pod in pods:
+        pod["metadata"]["uid"] = short_hash("uid", pod["metadata"]["namespace"], pod["metadata"]["name"], n=16)
+        pod["metadata"]["resourceVersion"] = str(state.get("resourceVersion", 1))
     return pods
 
 
@@ -255,6 +265,148 @@ def cluster_info_doc(state, tokens_now):
             data["jws-kubeconfig-" + tid] = k.jws_detached(kc, tid, tok["secret"])
     return {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "cluster-info", "namespace": "kube-public"}, "data": data}
+
+
+# ---------------------------------------------------------------- discovery and tables
+# What this endpoint serves, as client-go's discovery sees it (unaggregated: /api, /apis, one list per version).
+# Only resources with a handler below are listed, so a client never plans on a call that 404s.
+CORE_RESOURCES = [
+    {"name": "configmaps", "singularName": "configmap", "namespaced": True, "kind": "ConfigMap",
+     "verbs": ["get"], "shortNames": ["cm"]},
+    {"name": "nodes", "singularName": "node", "namespaced": False, "kind": "Node",
+     "verbs": ["create", "delete", "get", "list", "patch"], "shortNames": ["no"]},
+    {"name": "nodes/status", "singularName": "", "namespaced": False, "kind": "Node", "verbs": ["get", "update"]},
+    {"name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod", "verbs": ["get", "list"],
+     "shortNames": ["po"], "categories": ["all"]},
+    {"name": "pods/eviction", "singularName": "", "namespaced": True, "group": "policy", "version": "v1",
+     "kind": "Eviction", "verbs": ["create"]},
+]
+GROUPS = {"certificates.k8s.io/v1": [
+    {"name": "certificatesigningrequests", "singularName": "certificatesigningrequest", "namespaced": False,
+     "kind": "CertificateSigningRequest", "verbs": ["create"], "shortNames": ["csr"]}]}
+
+
+def _media_ranges(accept):
+    """The Accept header as (type, {param: value}) pairs, in the client's order."""
+    out = []
+    for part in (accept or "*/*").split(","):
+        fields = [f.strip() for f in part.split(";")]
+        params = dict(f.split("=", 1) for f in fields[1:] if "=" in f)
+        out.append((fields[0].lower(), params))
+    return out
+
+
+def negotiate(accept):
+    """'table' or 'json' for the first range this endpoint can produce, or None (406) when there is none.
+
+    Aggregated discovery (as=APIGroupDiscoveryList) is not implemented: like a server without it, the plain
+    JSON the client also accepts is served instead, and an Accept naming only aggregated types gets 406.
+    """
+    for mtype, params in _media_ranges(accept):
+        if mtype not in ("application/json", "application/*", "*/*"):
+            continue
+        want = params.get("as")
+        if want is None:
+            return "json"
+        if want == "Table" and params.get("g") == "meta.k8s.io" and params.get("v") in ("v1", "v1beta1"):
+            return "table"
+    return None
+
+
+def api_versions(server_address):
+    return {"kind": "APIVersions", "versions": ["v1"],
+            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}]}
+
+
+def api_group_list():
+    groups = []
+    for gv in GROUPS:
+        group, version = gv.split("/")
+        ref = {"groupVersion": gv, "version": version}
+        groups.append({"name": group, "versions": [ref], "preferredVersion": ref})
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+
+def resource_list(group_version):
+    resources = CORE_RESOURCES if group_version == "v1" else GROUPS.get(group_version)
+    if resources is None:
+        return None
+    doc = {"kind": "APIResourceList", "groupVersion": group_version, "resources": resources}
+    if group_version != "v1":
+        doc["apiVersion"] = "v1"
+    return doc
+
+
+_NAME_COL = {"name": "Name", "type": "string", "format": "name", "priority": 0,
+             "description": "Name must be unique within a namespace."}
+_AGE_COL = {"name": "Age", "type": "string", "format": "", "priority": 0,
+            "description": "CreationTimestamp is a timestamp representing the server time when this object was "
+                           "created."}
+
+
+def _col(name, description, priority=0):
+    return {"name": name, "type": "string", "format": "", "priority": priority, "description": description}
+
+
+NODE_COLUMNS = [_NAME_COL, _col("Status", "The status of the node"), _col("Roles", "The roles of the node"),
+                _AGE_COL, _col("Version", "Kubelet Version reported by the node."),
+                _col("Internal-IP", "List of internal IPs for the node.", 1),
+                _col("External-IP", "List of external IPs for the node.", 1),
+                _col("OS-Image", "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 "
+                     "(wheezy)).", 1),
+                _col("Kernel-Version", "Kernel Version reported by the node from 'uname -r' (e.g. "
+                     "3.16.0-0.bpo.4-amd64).", 1),
+                _col("Container-Runtime", "Container runtime version reported by the node through runtime remote "
+                     "API (e.g. containerd://1.4.2).", 1)]
+POD_COLUMNS = [_NAME_COL,
+               _col("Ready", "The aggregate readiness state of this pod for accepting traffic."),
+               _col("Status", "The aggregate status of the containers in this pod."),
+               _col("Restarts", "The number of times the containers in this pod have been restarted and when the "
+                    "last container in this pod has restarted."),
+               _AGE_COL, _col("IP", "IP address allocated to the pod.", 1),
+               _col("Node", "Name of the Node this pod is assigned to.", 1),
+               _col("Nominated Node", "Name of the node nominated by the scheduler.", 1),
+               _col("Readiness Gates", "Readiness gates of the pod.", 1)]
+
+
+def node_cells(n, now):
+    ready = n["status"]["conditions"][0]["status"] == "True"
+    status = ("Ready" if ready else "NotReady") + (",SchedulingDisabled" if n["spec"].get("unschedulable") else "")
+    roles = ",".join(sorted(x.split("/", 1)[1] for x in n["metadata"]["labels"]
+                            if x.startswith("node-role.kubernetes.io/"))) or "<none>"
+    info = n["status"].get("nodeInfo", {})
+    ips = {t: ",".join(a["address"] for a in n["status"].get("addresses", []) if a["type"] == t) or "<none>"
+           for t in ("InternalIP", "ExternalIP")}
+    return [n["metadata"]["name"], status, roles, k.human_age(n["metadata"]["creationTimestamp"], now),
+            info.get("kubeletVersion", ""), ips["InternalIP"], ips["ExternalIP"],
+            info.get("osImage") or "<unknown>", info.get("kernelVersion") or "<unknown>",
+            info.get("containerRuntimeVersion") or "<unknown>"]
+
+
+def pod_cells(p, now):
+    statuses = p["status"].get("containerStatuses", [])
+    reason = p["status"]["phase"]
+    for c in statuses:  # a waiting container's reason is what the pod shows, as kubectl prints it
+        reason = c["state"].get("waiting", {}).get("reason") or reason
+    return [p["metadata"]["name"],
+            "%d/%d" % (sum(1 for c in statuses if c["ready"]), len(p["spec"]["containers"])), reason,
+            str(sum(c["restartCount"] for c in statuses)), k.human_age(p["metadata"]["creationTimestamp"], now),
+            p["status"].get("podIP") or "<none>", p["spec"].get("nodeName") or "<none>", "<none>", "<none>"]
+
+
+def table(objects, columns, cells, resource_version, include, now):
+    """A meta.k8s.io/v1 Table, as kube-apiserver returns it for kubectl's human-readable output."""
+    rows = []
+    for obj in objects:
+        row = {"cells": cells(obj, now)}
+        if include == "Object":
+            row["object"] = obj
+        elif include != "None":
+            row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                             "metadata": obj["metadata"]}
+        rows.append(row)
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": resource_version},
+            "columnDefinitions": columns, "rows": rows}
 
 
 # ---------------------------------------------------------------- HTTP
@@ -378,13 +530,43 @@ class Handler(BaseHTTPRequestHandler):
             if not (bootstrap or admin or node_name):
                 return self._forbid(user, "create", "certificatesigningrequests")
             return self._sign_csr(json.loads(self._body() or "{}"), user)
+        if method == "GET" and (p in ("/api", "/apis") or p.startswith(("/api/v1", "/apis/"))):
+            fmt = negotiate(self.headers.get("Accept"))
+            if fmt is None or (fmt == "table" and not re.fullmatch(r"/api/v1/(nodes|(namespaces/[^/]+/)?pods)"
+                                                                   r"(/[^/]+)?", p)):
+                return self._status(406, "NotAcceptable",
+                                    "the server was unable to respond with a content type that the client supports")
+            discovery = {"/api": lambda: api_versions(self.headers.get("Host") or ""),
+                         "/apis": api_group_list}.get(p)
+            if discovery:
+                return self._send(200, discovery())
+            m = re.fullmatch(r"/api/(v1)|/apis/([^/]+/[^/]+)", p)
+            if m:
+                doc = resource_list(m.group(1) or m.group(2))
+                return self._send(200, doc) if doc else self._status(404, "NotFound", "the server could not find "
+                                                                                      "the requested resource")
+            include = urllib.parse.parse_qs(url.query).get("includeObject", ["Metadata"])[0]
+        else:
+            fmt, include = "json", None
         if p == "/api/v1/nodes" and method == "GET":
             if bootstrap and not admin:
                 pass  # kubeadm's join reads nodes with the bootstrap identity (kubeadm:get-nodes)
             with _LOCK:
                 items = [node_view(n, srv.state, now) for _, n in sorted(srv.state["nodes"].items())]
-            return self._send(200, {"apiVersion": "v1", "kind": "NodeList", "items": items})
+                rv = str(srv.state.get("resourceVersion", 1))
+            if fmt == "table":
+                return self._send(200, table(items, NODE_COLUMNS, node_cells, rv, include, now))
+            return self._send(200, {"apiVersion": "v1", "kind": "NodeList", "metadata": {"resourceVersion": rv},
+                                    "items": items})
         m = re.fullmatch(r"/api/v1/nodes/([^/]+)(/status)?", p)
+        if m and fmt == "table" and not m.group(2):
+            with _LOCK:
+                rec = srv.state["nodes"].get(m.group(1))
+                view = node_view(rec, srv.state, now) if rec else None
+            if view is None:
+                return self._status(404, "NotFound", 'nodes "%s" not found' % m.group(1))
+            return self._send(200, table([view], NODE_COLUMNS, node_cells, view["metadata"]["resourceVersion"],
+                                         include, now))
         if m:
             return self._node(method, m.group(1), m.group(2), admin, node_name, bootstrap, user, now)
         if p == "/api/v1/nodes" and method == "POST":
@@ -393,17 +575,27 @@ class Handler(BaseHTTPRequestHandler):
             if not (admin or node_name == name):
                 return self._forbid(user, "create", "nodes")
             return self._register(name, body, now)
-        m = re.fullmatch(r"/api/v1(?:/namespaces/([^/]+))?/pods", p)
-        if method == "GET" and m:
+        m = re.fullmatch(r"/api/v1(?:/namespaces/([^/]+))?/pods(?:/([^/]+))?", p)
+        if method == "GET" and m and (m.group(1) or not m.group(2)):
             with _LOCK:
                 pods = compute_pods(srv.state, now)
+                rv = str(srv.state.get("resourceVersion", 1))
             if m.group(1):
                 pods = [x for x in pods if x["metadata"]["namespace"] == m.group(1)]
+            if m.group(2):
+                pods = [x for x in pods if x["metadata"]["name"] == m.group(2)]
+                if not pods:
+                    return self._status(404, "NotFound", 'pods "%s" not found' % m.group(2))
             q = urllib.parse.parse_qs(url.query)
             for sel in q.get("fieldSelector", []):
                 if sel.startswith("spec.nodeName="):
                     pods = [x for x in pods if x["spec"].get("nodeName") == sel.split("=", 1)[1]]
-            return self._send(200, {"apiVersion": "v1", "kind": "PodList", "items": pods})
+            if fmt == "table":
+                return self._send(200, table(pods, POD_COLUMNS, pod_cells, rv, include, now))
+            if m.group(2):
+                return self._send(200, pods[0])
+            return self._send(200, {"apiVersion": "v1", "kind": "PodList", "metadata": {"resourceVersion": rv},
+                                    "items": pods})
         m = re.fullmatch(r"/api/v1/namespaces/([^/]+)/pods/([^/]+)/eviction", p)
         if method == "POST" and m:
             if not admin:
@@ -458,7 +650,7 @@ class Handler(BaseHTTPRequestHandler):
                    "addresses": body.get("status", {}).get("addresses", []),
                    "podCIDR": "%s.%s.%d.0/24" % (o[0], o[1], int(o[2]) + idx) if st.get("podSubnet") else None}
             st["nodes"][name] = rec
-            save_state(st)
+            save_state(st, rec)
             return self._send(201, node_view(rec, st, now))
 
     def _node(self, method, name, sub, admin, node_name, bootstrap, user, now):
@@ -479,7 +671,7 @@ class Handler(BaseHTTPRequestHandler):
                 for key in ("addresses", "nodeInfo", "capacity", "runtimeReady", "runtimeMessage"):
                     if key in hb:
                         rec[key] = hb[key]
-                save_state(st)
+                save_state(st, rec)
                 return self._send(200, node_view(rec, st, now))
             if method == "PATCH":
                 if not admin:
@@ -487,7 +679,7 @@ class Handler(BaseHTTPRequestHandler):
                 patch = json.loads(self._body() or "{}")
                 if "unschedulable" in patch.get("spec", {}):
                     rec["unschedulable"] = bool(patch["spec"]["unschedulable"])
-                save_state(st)
+                save_state(st, rec)
                 return self._send(200, node_view(rec, st, now))
             if method == "DELETE":
                 if not admin:

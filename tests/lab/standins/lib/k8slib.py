@@ -6,6 +6,7 @@ Every file path goes through `path()` so the host unit tests can run the stand-i
 against a temporary root (STANDIN_ROOT) instead of the real `/`.
 """
 import base64
+import calendar
 import hashlib
 import hmac
 import http.client
@@ -421,6 +422,38 @@ def parse_duration(s):
 
 def rfc3339(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def human_age(timestamp, now=None):
+    """Age of an RFC 3339 timestamp as kubectl's AGE column writes it (apimachinery's duration.HumanDuration)."""
+    try:
+        t = calendar.timegm(time.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ"))
+    except (ValueError, TypeError):
+        return "<unknown>"
+    seconds = int((time.time() if now is None else now) - t)
+    if seconds < -1:
+        return "<invalid>"
+    if seconds < 120:
+        return "%ds" % max(seconds, 0)
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+
+    def two(big, unit, small, small_unit):
+        return "%d%s" % (big, unit) + ("%d%s" % (small, small_unit) if small else "")
+    if minutes < 10:
+        return two(minutes, "m", seconds % 60, "s")
+    if minutes < 180:
+        return "%dm" % minutes
+    if hours < 8:
+        return two(hours, "h", minutes % 60, "m")
+    if hours < 48:
+        return "%dh" % hours
+    if hours < 24 * 8:
+        return two(days, "d", hours % 24, "h")
+    if hours < 24 * 365 * 2:
+        return "%dd" % days
+    if hours < 24 * 365 * 8:
+        return two(days // 365, "y", days % 365, "d")
+    return "%dy" % (days // 365)
 
 
 # ---------------------------------------------------------------- kubeconfig + HTTPS client

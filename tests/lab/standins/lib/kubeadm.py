@@ -541,7 +541,9 @@ def cmd_init(a):
     os.makedirs(k.path(STATE_DIR), exist_ok=True)
     k.write_atomic(STATE_DIR + "/state.json", json.dumps(state, indent=1), 0o600)
     k.write_atomic(STATE_DIR + "/apiserver.json", json.dumps({
-        "bindAddress": adv, "port": s.bind_port, "certFile": PKI + "/apiserver.crt",
+        # kube-apiserver binds every address (no --bind-address), so the lab's forward to the uplink reaches it;
+        # the host tests keep to the fake node's own address on loopback.
+        "bindAddress": "0.0.0.0" if k.ROOT == "/" else adv, "port": s.bind_port, "certFile": PKI + "/apiserver.crt",
         "keyFile": PKI + "/apiserver.key", "caFile": PKI + "/ca.crt", "caKeyFile": PKI + "/ca.key",
         "version": ver}, indent=1), 0o600)
 

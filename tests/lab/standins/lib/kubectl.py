@@ -9,7 +9,6 @@ import json
 import os
 import ssl
 import sys
-import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -66,21 +65,6 @@ class Cli:
             die("Unable to connect to the server: %s" % k.describe_conn_error(self.kc.server, url, e).split(": ", 1)[1])
 
 
-def age(ts):
-    try:
-        t = time.mktime(time.strptime(ts, "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
-    except (ValueError, TypeError):
-        return "<unknown>"
-    s = max(0, int(time.time() - t))
-    if s < 120:
-        return "%ds" % s
-    if s < 7200:
-        return "%dm" % (s // 60)
-    if s < 172800:
-        return "%dh" % (s // 3600)
-    return "%dd" % (s // 86400)
-
-
 def table(rows):
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
@@ -125,8 +109,8 @@ def get(cli, a):
                 roles = ",".join(sorted(x.split("/", 1)[1] for x in n["metadata"]["labels"]
                                         if x.startswith("node-role.kubernetes.io/"))) or "<none>"
                 info = n["status"].get("nodeInfo", {})
-                r = [n["metadata"]["name"], node_status_text(n), roles, age(n["metadata"]["creationTimestamp"]),
-                     info.get("kubeletVersion") or "<none>"]
+                r = [n["metadata"]["name"], node_status_text(n), roles,
+                     k.human_age(n["metadata"]["creationTimestamp"]), info.get("kubeletVersion") or "<none>"]
                 if wide:
                     ip = next((x["address"] for x in n["status"].get("addresses", []) if x["type"] == "InternalIP"),
                               "<none>")
@@ -155,7 +139,7 @@ def get(cli, a):
                 ready = "%d/%d" % (sum(1 for c in cs if c["ready"]), len(p["spec"]["containers"]))
                 r = ([p["metadata"]["namespace"]] if a.all_namespaces else []) + [
                     p["metadata"]["name"], ready, p["status"]["phase"], "0",
-                    age(p["metadata"].get("creationTimestamp"))]
+                    k.human_age(p["metadata"].get("creationTimestamp"))]
                 if wide:
                     r += [p["status"].get("podIP", "<none>"), p["spec"].get("nodeName", "<none>")]
                 out.append(r)
