@@ -99,7 +99,7 @@ public sealed class ClusterRunner
                     // A reboot empties /run/lock: take the lock again once the node is back.
                     verbose.AfterReconnect = lease.AcquireAgainAsync;
                     // Every step's facts in one round trip: a converged run then costs connect, this, and the release.
-                    var context = new StepContext(prefetching, nodes, scope.Verbose, cancellation);
+                    var context = new StepContext(prefetching, nodes, scope.Verbose, cancellation, redactor: scope.Redactor);
                     await prefetching.PrefetchAsync(steps.SelectMany(step => step.FactCommands(context)), _options.Connect.CommandTimeout, cancellation)
                         .ConfigureAwait(false);
                 }
@@ -159,7 +159,7 @@ public sealed class ClusterRunner
 
     private static StepContext Context(RunScope scope, NodeRun run, IReadOnlyList<PiNode> nodes,
         IReadOnlyDictionary<string, object?> shared, CancellationToken cancellation) =>
-        new(run.Session, nodes, scope.Verbose, cancellation, shared);
+        new(run.Session, nodes, scope.Verbose, cancellation, shared, scope.Redactor);
 
     private static async Task PlanAsync(RunScope scope, NodeRun run, NodeStep step, StepContext context, int percent, CancellationToken cancellation)
     {
