@@ -11,6 +11,7 @@
     FormatsToProcess     = @('bin/PiCluster.format.ps1xml')
     CmdletsToExport      = @(
         'Enable-PiCgroup'
+        'Export-PiKubeconfig'
         'Get-PiNode'
         'Initialize-PiNode'
         'Install-PiContainerRuntime'

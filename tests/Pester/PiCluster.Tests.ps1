@@ -192,6 +192,60 @@ Describe 'Node errors' {
     }
 }
 
+Describe 'Export-PiKubeconfig without a node to read' {
+    BeforeAll {
+        # Port 1 on loopback: nothing listens, so the connection is refused at once.
+        $kubeYaml = @'
+name: pester
+nodes:
+  - name: worker1
+    address: 127.0.0.1
+    role: worker
+    ssh: { port: 1 }
+  - name: cp1
+    address: 127.0.0.2
+    role: control-plane
+    ssh: { port: 1 }
+'@
+        $kubeCluster = Join-Path $TestDrive 'kube-cluster.yaml'
+        Set-Content -Path $kubeCluster -Value $kubeYaml
+        $kubeconfig = Join-Path $TestDrive 'home/.kube/config'
+    }
+
+    It 'with -WhatIf reports the unreachable control-plane node, contacts no worker and writes nothing' {
+        $output = Export-PiKubeconfig -Path $kubeCluster -KubeconfigPath $kubeconfig -WhatIf -ErrorVariable failures -ErrorAction SilentlyContinue
+        $output | Should -BeNullOrEmpty
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'NodeUnreachable,*'
+        $failures[0].TargetObject.Name | Should -Be 'cp1'
+        $failures[0].ToString() | Should -Match '^cp1: Connect: cannot reach 127\.0\.0\.2:1 over SSH\.'
+        Join-Path $TestDrive 'home' | Should -Not -Exist
+    }
+
+    It 'refuses a -Server that is not an https URL before it contacts a node' {
+        $err = { Export-PiKubeconfig -Path $kubeCluster -KubeconfigPath $kubeconfig -Server 'http://k8s.lan:6443' -SwitchContext -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidServer,*' -PassThru
+        $err.Exception.Message | Should -Match "is not an https URL"
+        Join-Path $TestDrive 'home' | Should -Not -Exist
+    }
+
+    It 'refuses several nodes none of which is a control-plane node' {
+        $workers = @(New-PiNode -Name w1 -Address 127.0.0.1 -Port 1; New-PiNode -Name w2 -Address 127.0.0.1 -Port 1)
+        { $workers | Export-PiKubeconfig -KubeconfigPath $kubeconfig -ErrorAction Stop } | Should -Throw -ErrorId 'NoControlPlaneNode,*'
+        # One node given is the node, whatever its role (New-PiNode makes workers by default).
+        Export-PiKubeconfig -Path $kubeCluster -Name worker1 -KubeconfigPath $kubeconfig -ErrorVariable failures -ErrorAction SilentlyContinue
+        $failures.Count | Should -Be 1
+        $failures[0].TargetObject.Name | Should -Be 'worker1'
+    }
+
+    It 'documents why it copies admin.conf''s credential instead of minting one' {
+        $help = Get-Help Export-PiKubeconfig -Full | Out-String
+        $help | Should -Match 'kubeadm kubeconfig user'
+        $help | Should -Match 'kubeadm:cluster-admins'
+        (Get-Command Export-PiKubeconfig).OutputType.Name | Should -Be 'PiCluster.Steps.Kubeconfig.KubeconfigResult'
+    }
+}
+
 Describe 'Against the lab' -Tag Lab {
     BeforeAll {
         $lab = $env:PICLUSTER_LAB_CLUSTER

@@ -48,6 +48,12 @@ public sealed record KubeconfigMergeResult(string Text, KubeconfigMergeStatus St
         string.IsNullOrEmpty(existing) ? null : TextLines.ByteEncoding.GetBytes(existing), TextLines.ByteEncoding.GetBytes(Text));
 }
 
+/// <summary>What admin.conf holds, as far as a run may know it without the credential itself.</summary>
+/// <param name="ClusterName">The name of admin.conf's cluster: kubeadm's clusterName (PiCluster sets it to the cluster file's name; kubeadm's default is "kubernetes").</param>
+/// <param name="Server">The API address admin.conf names.</param>
+/// <param name="Secrets">The credential values (client certificate and key data, a token or password): register them with the run's redactor.</param>
+public sealed record AdminConfSummary(string ClusterName, string Server, IReadOnlyList<string> Secrets);
+
 /// <summary>admin.conf or a kubeconfig is not usable.</summary>
 public sealed class KubeconfigException : Exception
 {
@@ -80,8 +86,8 @@ public static class KubeconfigMerge
     /// <exception cref="KubeconfigException">admin.conf lacks its cluster or user, the existing file is not a kubeconfig, or the server is not an https URL.</exception>
     public static KubeconfigMergeResult Merge(string adminConf, string? existing, KubeconfigMergeOptions options)
     {
-        if (options.Server is { } server && (!Uri.TryCreate(server, UriKind.Absolute, out var uri) || uri.Scheme != "https"))
-            throw new KubeconfigException($"Server '{server}' is not an https URL: give the API address like https://192.168.1.200:6443.");
+        if (ServerProblem(options.Server) is { } problem)
+            throw new KubeconfigException(problem);
         var wanted = Wanted(adminConf, options);
 
         var existingRoot = existing is null || existing.Trim().Length == 0 ? null : Root(existing, "the existing kubeconfig");
@@ -117,8 +123,38 @@ public static class KubeconfigMerge
         return new KubeconfigMergeResult(rewritten, KubeconfigMergeStatus.Changed, changes, PreservedLayout: false);
     }
 
-    /// <summary>The three entries to merge, by section: cluster, context and user, built from admin.conf's current context.</summary>
-    private static Dictionary<string, (string Name, YamlMappingNode Entry)> Wanted(string adminConf, KubeconfigMergeOptions options)
+    /// <summary>Why <paramref name="server"/> cannot be a kubeconfig's API address (null when it can, or when there is none).</summary>
+    public static string? ServerProblem(string? server) =>
+        server is null || (Uri.TryCreate(server, UriKind.Absolute, out var uri) && uri.Scheme == "https" && uri.Host.Length > 0)
+            ? null
+            : $"Server '{server}' is not an https URL: give the API address like https://192.168.1.200:6443.";
+
+    /// <summary>What admin.conf names and holds: its cluster's name and API address, and the credential values to keep out of sight.</summary>
+    /// <exception cref="KubeconfigException">admin.conf is not the kubeconfig kubeadm init writes.</exception>
+    public static AdminConfSummary Summarize(string adminConf)
+    {
+        var (clusterName, cluster, user) = Locate(adminConf);
+        var secrets = CredentialKeys.Select(k => Scalar(user, k)).Where(v => !string.IsNullOrEmpty(v)).Select(v => v!).ToList();
+        return new AdminConfSummary(clusterName, Scalar(cluster, "server")!, secrets);
+    }
+
+    // The keys whose values are credentials, in admin.conf and in any user's entry (kubeconfig's AuthInfo and auth-provider config).
+    private static readonly string[] CredentialKeys = { "client-certificate-data", "client-key-data", "token", "password", "id-token", "refresh-token", "client-secret" };
+
+    private static readonly System.Text.RegularExpressions.Regex CredentialLine = new(
+        @"^(?<key>[-+ ][ \t]*(?:-[ \t]+)?[""']?(?:" + string.Join("|", CredentialKeys.Select(System.Text.RegularExpressions.Regex.Escape)) + @")[""']?[ \t]*:[ \t]*)\S.*$",
+        System.Text.RegularExpressions.RegexOptions.Multiline | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// A unified diff of a kubeconfig with the value of every credential line (client key and certificate data, tokens,
+    /// passwords) replaced by <see cref="Transport.Redactor.Mask"/>: of the merged user, and of any other user the
+    /// diff's context lines show.
+    /// </summary>
+    public static string RedactCredentials(string diff) =>
+        CredentialLine.Replace(diff.Replace("\r\n", "\n"), m => m.Groups["key"].Value + Transport.Redactor.Mask);
+
+    /// <summary>admin.conf's current context's cluster name, cluster entry and user entry.</summary>
+    private static (string ClusterName, YamlMappingNode Cluster, YamlMappingNode User) Locate(string adminConf)
     {
         var admin = Root(adminConf, "admin.conf") ?? throw new KubeconfigException("admin.conf is empty: is the control plane initialised?");
         var contexts = Items(admin, "contexts").ToList();
@@ -130,7 +166,13 @@ public static class KubeconfigMerge
         var user = Items(admin, "users").FirstOrDefault(i => Scalar(i, "name") == userName) is { } us ? Child(us, "user") as YamlMappingNode : null;
         if (cluster is null || user is null || Scalar(cluster, "server") is null)
             throw new KubeconfigException("admin.conf has no current context with a cluster (server, CA) and a user: it is not the kubeconfig kubeadm init writes.");
+        return (clusterName!, cluster, user);
+    }
 
+    /// <summary>The three entries to merge, by section: cluster, context and user, built from admin.conf's current context.</summary>
+    private static Dictionary<string, (string Name, YamlMappingNode Entry)> Wanted(string adminConf, KubeconfigMergeOptions options)
+    {
+        var (_, cluster, user) = Locate(adminConf);
         var clusterEntry = (YamlMappingNode)Copy(cluster);
         if (options.Server is not null)
             clusterEntry.Children[new YamlScalarNode("server")] = YamlText.Text(options.Server);

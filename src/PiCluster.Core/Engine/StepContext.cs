@@ -10,13 +10,14 @@ public sealed class StepContext
 {
     /// <summary>Creates a context.</summary>
     public StepContext(INodeSession session, IReadOnlyList<PiNode> allNodes, Action<string> verbose, CancellationToken cancellation,
-        IReadOnlyDictionary<string, object?>? shared = null)
+        IReadOnlyDictionary<string, object?>? shared = null, Redactor? redactor = null)
     {
         Session = session;
         AllNodes = allNodes;
         Verbose = verbose;
         Cancellation = cancellation;
         Shared = shared ?? new Dictionary<string, object?>();
+        Redactor = redactor ?? new Redactor();
     }
 
     /// <summary>The node this step runs on.</summary>
@@ -36,4 +37,10 @@ public sealed class StepContext
 
     /// <summary>Data produced by earlier steps on other nodes, e.g. the control plane's join data, keyed by name.</summary>
     public IReadOnlyDictionary<string, object?> Shared { get; }
+
+    /// <summary>
+    /// The run's redactor: a step that learns a secret from a node (a credential in a file it reads) adds it here before
+    /// anything could show it, and the run masks it in results, -Verbose, ShouldProcess text and errors from then on.
+    /// </summary>
+    public Redactor Redactor { get; }
 }

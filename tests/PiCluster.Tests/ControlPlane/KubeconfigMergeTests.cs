@@ -210,4 +210,36 @@ public class KubeconfigMergeTests
         var error = Assert.Throws<KubeconfigException>(() => KubeconfigMerge.Merge(AdminConf, existing, Homelab));
         Assert.Contains("nothing was changed", error.Message);
     }
+
+    [Fact]
+    public void SummarizeNamesTheClusterAndServerAndListsTheCredentialValues()
+    {
+        var summary = KubeconfigMerge.Summarize(AdminConf);
+        Assert.Equal(("homelab", "https://192.168.1.201:6443"), (summary.ClusterName, summary.Server));
+        Assert.Equal(new[] { "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSURLVENDQWhHZ0F3SUJBZ0lJYWRtaW4K", "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFBS0NBUUVBa2V5Cg==" },
+            summary.Secrets);
+        Assert.Throws<KubeconfigException>(() => KubeconfigMerge.Summarize("apiVersion: v1\nkind: Config\n"));
+    }
+
+    [Theory]
+    [InlineData("+    client-key-data: QUJD\n", "+    client-key-data: ********\n")]
+    [InlineData("-    client-certificate-data: QUJD\n", "-    client-certificate-data: ********\n")]
+    [InlineData("     token: abc.def\n", "     token: ********\n")]
+    [InlineData("+  - password: \"p w\"\n", "+  - password: ********\n")]
+    [InlineData("+    \"refresh-token\": x\r\n", "+    \"refresh-token\": ********\n")]
+    [InlineData("+    certificate-authority-data: QUJD\n", "+    certificate-authority-data: QUJD\n")]
+    [InlineData("+    tokenFile: /var/run/token\n", "+    tokenFile: /var/run/token\n")]
+    [InlineData("--- a/token: x\n+++ b/token: x\n", "--- a/token: x\n+++ b/token: x\n")]
+    public void RedactCredentialsMasksOnlyCredentialValues(string diff, string expected) =>
+        Assert.Equal(expected, KubeconfigMerge.RedactCredentials(diff));
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("https://k8s.lan:6443", true)]
+    [InlineData("https://[fd00::10]:6443", true)]
+    [InlineData("http://k8s.lan:6443", false)]
+    [InlineData("k8s.lan:6443", false)]
+    [InlineData("https://", false)]
+    public void ServerMustBeAnHttpsUrl(string? server, bool usable) =>
+        Assert.Equal(usable, KubeconfigMerge.ServerProblem(server) is null);
 }

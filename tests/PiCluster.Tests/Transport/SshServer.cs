@@ -43,7 +43,7 @@ public sealed class SshServer : IDisposable
             "StrictModes no", "LogLevel VERBOSE", "MaxSessions 50",
             // Keep the login away from the real home's shell start-up files (Debian's bash reads ~/.bashrc for ssh commands).
             // The run lock goes in the test folder, so parallel test servers on this machine do not share /run/lock.
-            $"SetEnv HOME={Directory} PICLUSTER_LOCK_FILE={Path.Combine(Directory, "picluster.lock")}" + FakeSudo(fakeSudo), "") );
+            $"SetEnv HOME={Directory} PICLUSTER_LOCK_FILE={Path.Combine(Directory, "picluster.lock")} PICLUSTER_ADMIN_CONF={Path.Combine(Directory, "admin.conf")}" + FakeSudo(fakeSudo), "") );
         // Debian's sshd insists on its privilege separation folder.
         if (Environment.UserName == "root") System.IO.Directory.CreateDirectory("/run/sshd");
         Launch();
@@ -56,6 +56,9 @@ public sealed class SshServer : IDisposable
     public string KnownHosts => Path.Combine(Directory, "known_hosts");
     public string LogFile => Path.Combine(Directory, "sshd.log");
     public string LockFile => Path.Combine(Directory, "picluster.lock");
+
+    /// <summary>Where admin-conf-read.sh finds "the node's" admin.conf (PICLUSTER_ADMIN_CONF; it reads it only through sudo's environment).</summary>
+    public string AdminConf => Path.Combine(Directory, "admin.conf");
 
     public static SshServer Start() => new(null);
 
