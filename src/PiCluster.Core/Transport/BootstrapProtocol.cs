@@ -20,6 +20,20 @@ internal static class BootstrapProtocol
     private static readonly Regex SudoRefused = new(@"@@picluster-sudo-failed (\S+)\n?", RegexOptions.CultureInvariant);
     private static readonly UTF8Encoding Utf8 = new(false);
 
+    /// <summary>
+    /// The sudo password as the request carries it (one line on stdin), registered with the redactor; null when none
+    /// was given. Refused when it holds a line break, which sudo cannot read.
+    /// </summary>
+    public static string? SudoPassword(PiNode node, ConnectOptions options, Redactor redactor)
+    {
+        if (options.SudoPassword is null) return null;
+        var password = new System.Net.NetworkCredential("", options.SudoPassword).Password;
+        if (password.IndexOfAny(new[] { '\n', '\r', '\0' }) >= 0)
+            throw new NodeException(NodeErrorKind.SudoFailed, $"{node.Name}: the sudo password contains a line break, which sudo cannot read.");
+        redactor.Add(password);
+        return password;
+    }
+
     /// <summary>What stdin carries: the bootstrap, then the mode, the sudo password (if any), the script and its input.</summary>
     public static byte[] Request(RemoteCommand command, string? sudoPassword)
     {

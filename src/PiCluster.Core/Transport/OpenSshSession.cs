@@ -42,13 +42,7 @@ public sealed class OpenSshSession : ITransportSession
         _directory = directory;
         _controlPath = Path.Combine(directory, "c");
         _redactor = redactor;
-        if (options.SudoPassword is not null)
-        {
-            _sudoPassword = new NetworkCredential("", options.SudoPassword).Password;
-            if (_sudoPassword.IndexOfAny(new[] { '\n', '\r', '\0' }) >= 0)
-                throw new NodeException(NodeErrorKind.SudoFailed, $"{node.Name}: the sudo password contains a line break, which sudo cannot read.");
-            _redactor.Add(_sudoPassword);
-        }
+        _sudoPassword = BootstrapProtocol.SudoPassword(node, options, redactor);
     }
 
     /// <inheritdoc />
