@@ -12,9 +12,11 @@
     CmdletsToExport      = @(
         'Enable-PiCgroup'
         'Get-PiNode'
+        'Initialize-PiControlPlane'
         'Initialize-PiNode'
         'Install-PiContainerRuntime'
         'Install-PiKubernetes'
+        'Install-PiPodNetwork'
         'Invoke-PiCommand'
         'New-PiNode'
         'Restart-PiNode'
