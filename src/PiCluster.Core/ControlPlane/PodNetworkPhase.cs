@@ -102,7 +102,14 @@ public sealed class PodNetworkPhase : ClusterPhase
             throw new NodeException(NodeErrorKind.InvalidNodeState,
                 "no cluster runs here (no /etc/kubernetes/admin.conf): run Initialize-PiControlPlane first.");
 
-        var content = ManifestBytes(source, output);
+        byte[] content;
+        try { content = ManifestBytes(source, output); }
+        catch (NodeException e) when (source.ExpectedSha256 is null)
+        {
+            // Nothing could be trusted even if it had come: say what to do about the missing hash first.
+            throw new NodeException(NodeErrorKind.ManifestUntrusted,
+                $"PiCluster has no SHA-256 to check {source.Plugin} {source.Pin.Version}'s manifest {source.Location} against ({e.Message}): download and verify the file, then set network.manifest to it and network.manifestSha256 to its hash.", e);
+        }
         var check = ManifestIntegrity.Check(source, content);
         if (!check.Passed)
             throw new NodeException(NodeErrorKind.ManifestUntrusted, check.Message);
