@@ -48,6 +48,9 @@ public sealed class PodNetworkPhase : ClusterPhase
     /// <summary>Where the leader records the SHA-256 of the manifest PiCluster applied and verified (mode 0600).</summary>
     public const string RecordPath = "/etc/kubernetes/picluster-cni.sha256";
 
+    // pod-network-apply.sh's exit code when the leader holds no admin.conf.
+    private const int NoClusterExitCode = 3;
+
     private readonly string? _plugin;
     private readonly Func<string, byte[]> _readLocalFile;
 
@@ -98,9 +101,11 @@ public sealed class PodNetworkPhase : ClusterPhase
         if (!result.Succeeded)
             throw new NodeException(NodeErrorKind.StepFailed, $"could not read the pod network's state: {ControlPlaneNodes.Tail(result.Stderr)}");
         var output = SectionedOutput.Parse(result.Stdout);
-        if (output.GetOr("admin_conf", "no") != "yes")
-            throw new NodeException(NodeErrorKind.InvalidNodeState,
-                "no cluster runs here (no /etc/kubernetes/admin.conf): run Initialize-PiControlPlane first.");
+        // Without a cluster the plan still shows the checked, patched manifest (-WhatIf before Initialize-PiControlPlane);
+        // the apply refuses.
+        var clusterRuns = output.GetOr("admin_conf", "no") == "yes";
+        if (!clusterRuns)
+            context.Warning($"{context.Node.Name}: no cluster runs here yet (no /etc/kubernetes/admin.conf): run Initialize-PiControlPlane before Install-PiPodNetwork.");
 
         byte[] content;
         try { content = ManifestBytes(source, output); }
@@ -142,6 +147,8 @@ public sealed class PodNetworkPhase : ClusterPhase
         // The manifest is data on stdin, never part of the script.
         var applied = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Load("pod-network-apply"), asRoot: true, input: planned.Manifest,
             timeout: TimeSpan.FromMinutes(5), display: $"{Name}: kubectl apply -f - (the patched {pin.Plugin} manifest)"), context.Cancellation).ConfigureAwait(false);
+        if (applied.ExitCode == NoClusterExitCode)
+            throw new NodeException(NodeErrorKind.InvalidNodeState, "no cluster runs here (no /etc/kubernetes/admin.conf): run Initialize-PiControlPlane first.");
         if (!applied.Succeeded)
             throw new NodeException(NodeErrorKind.StepFailed, $"kubectl apply of the {pin.Plugin} manifest failed (exit code {applied.ExitCode}): {ControlPlaneNodes.Tail(applied.Stderr + "\n" + applied.Stdout)}");
         context.Verbose($"{context.Node.Name}: {Name}: {ControlPlaneNodes.Tail(applied.Stdout, 40)}");

@@ -159,10 +159,19 @@ public class PodNetworkPhaseTests
     }
 
     [Fact]
-    public void WithoutAClusterOnTheLeaderItSaysToInitialiseFirst()
+    public void WithoutAClusterOnTheLeaderThePlanStillShowsThePatchAndTheApplySaysToInitialiseFirst()
     {
-        var connector = new FakeConnector(new Leader { AdminConf = false }.Answer);
-        var host = ControlPlanePhaseTests.Run(connector, ControlPlanePhaseTests.Cluster("", Network(Url, FlannelSha)), approve: true, Phase());
+        var leader = new Leader { AdminConf = false };
+        var cluster = ControlPlanePhaseTests.Cluster("  podSubnet: 10.200.0.0/16\n", Network(Url, FlannelSha));
+        var planned = ControlPlanePhaseTests.Run(new FakeConnector(leader.Answer), cluster, approve: false, Phase());
+        Assert.Empty(planned.Failures);
+        Assert.Contains("+      \"Network\": \"10.200.0.0/16\",", Assert.Single(planned.ShouldProcessCalls).Action, StringComparison.Ordinal);
+        Assert.Contains(planned.Warnings, w => w.Contains("Initialize-PiControlPlane", StringComparison.Ordinal));
+
+        var connector = new FakeConnector((node, command) => command.Script.Contains("apply -f -", StringComparison.Ordinal)
+            ? new CommandResult(3, "", "no /etc/kubernetes/admin.conf: no cluster runs here\n") : leader.Answer(node, command));
+        var host = ControlPlanePhaseTests.Run(connector, cluster, approve: true, Phase());
+        Assert.Null(leader.Record);
         var failure = Assert.Single(host.Failures);
         Assert.Equal(NodeErrorKind.InvalidNodeState, failure.Kind);
         Assert.Contains("Initialize-PiControlPlane", failure.Detail, StringComparison.Ordinal);
