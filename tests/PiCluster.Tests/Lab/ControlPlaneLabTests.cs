@@ -157,7 +157,7 @@ public sealed class ControlPlaneLabTests(LabFixture lab, ITestOutputHelper outpu
         {
             Assert.All(_hosts, host => PiCluster.Tests.ControlPlane.ControlPlanePhaseTests.AssertNowhere(host, token));
             Assert.Equal("", (await RootAsync(lab, "node1",
-                $"grep -rlsF -- {token} /etc /root /home /tmp /var/tmp /var/log --exclude-dir=kubernetes || true")).Trim());
+                $"grep -rlsF --exclude-dir=kubernetes -- {token} /etc /root /home /tmp /var/tmp /var/log || true")).Trim());
         }
 
         // Calico on freshly prepared nodes.
