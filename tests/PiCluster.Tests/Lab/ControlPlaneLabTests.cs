@@ -136,7 +136,7 @@ public sealed class ControlPlaneLabTests(LabFixture lab, ITestOutputHelper outpu
         var (initialised, _) = RunPhases(ClusterFile(), whatIf: false, ControlPlane());
         Assert.True(initialised.Failures.Count == 0, Describe(initialised));
         Assert.Equal(StepStatus.Changed, initialised.Results.Single(r => r.Step == "Init").Status);
-        Assert.Equal("600", (await RootAsync(lab, "node1", "stat -c %a /etc/kubernetes/admin.conf " + KubeadmConfiguration.RemotePath)).Split('\n')[0].Trim());
+        Assert.Equal("600\n600", (await RootAsync(lab, "node1", "stat -c %a /etc/kubernetes/admin.conf " + KubeadmConfiguration.RemotePath)).Trim());
         var (network, _) = RunPhases(ClusterFile(), whatIf: false, PodNetwork());
         Assert.True(network.Failures.Count == 0, Describe(network));
         Assert.Equal(StepStatus.Changed, network.Results.Single(r => r.Step == "PodNetwork").Status);
