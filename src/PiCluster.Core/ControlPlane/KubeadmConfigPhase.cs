@@ -28,6 +28,12 @@ public sealed class KubeadmConfigPhase : ClusterPhase
             new Dictionary<string, string> { ["PICLUSTER_CONFIG"] = KubeadmConfiguration.RemotePath }),
         asRoot: true, display: "KubeadmConfig: read kubeadm's version, the configuration and whether a cluster runs");
 
+    private readonly Func<string, byte[]> _readLocalFile;
+
+    /// <summary>Creates the phase.</summary>
+    /// <param name="readLocalFile">Reads network.manifest when it is a file on this machine (tests replace it).</param>
+    public KubeadmConfigPhase(Func<string, byte[]>? readLocalFile = null) => _readLocalFile = readLocalFile ?? System.IO.File.ReadAllBytes;
+
     /// <inheritdoc />
     public override string Name => "KubeadmConfig";
 
@@ -57,7 +63,7 @@ public sealed class KubeadmConfigPhase : ClusterPhase
             return Running(context, cluster, definition, facts, output);
 
         ControlPlaneNodes.RefuseConflicts(CidrSafety.Check(cluster,
-            ControlPlaneNodes.NetworksOf(cluster, name => Networks(context, name))));
+            ControlPlaneNodes.NetworksOf(cluster, name => Networks(context, name)), LocalManifestPools(cluster)));
         var problems = KubeadmConfiguration.Check(cluster, definition, facts);
         if (problems.Count > 0)
             throw new NodeException(NodeErrorKind.InvalidNodeState, string.Join(" ", problems));
@@ -77,6 +83,27 @@ public sealed class KubeadmConfigPhase : ClusterPhase
             throw FileEdit.DiskFullError(context.Node, Name, result)
                 ?? new NodeException(NodeErrorKind.StepFailed, $"could not write {edit.Path}: {ControlPlaneNodes.Tail(result.Stderr)}");
         return null;
+    }
+
+    // A network.manifest on this machine is checked now, before init: its pool must be patchable to the pod subnet.
+    // A URL or the pin is fetched and checked by Install-PiPodNetwork.
+    private IReadOnlyList<CniPoolSetting>? LocalManifestPools(Clusters.ClusterDefinition cluster)
+    {
+        var source = CniManifests.Resolve(cluster);
+        if (source.Origin != ManifestOrigin.ClusterFile || source.Location.Contains("://", StringComparison.Ordinal))
+            return null;
+        byte[] content;
+        try { content = _readLocalFile(source.Location); }
+        catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException)
+        {
+            throw new NodeException(NodeErrorKind.StepFailed, $"could not read network.manifest {source.Location}: {e.Message}", e);
+        }
+        try { return CniManifestPatcher.Patch(source.Plugin, Encoding.UTF8.GetString(content), cluster.Kubernetes.PodSubnet).Pools; }
+        catch (CniManifestException e)
+        {
+            throw new NodeException(NodeErrorKind.SubnetConflict,
+                $"refused before any change: the {source.Plugin} pool of network.manifest {source.Location} cannot be set to kubernetes.podSubnet {cluster.Kubernetes.PodSubnet}: {e.Message}", e);
+        }
     }
 
     private static NodeNetworkFacts? Networks(PhaseContext context, string name)

@@ -224,6 +224,20 @@ public class ControlPlanePhaseTests
         Assert.Single(first.ShouldProcessCalls);
     }
 
+    [Fact]
+    public void ANetworkManifestOnThisMachineWhosePoolCannotBeSetToThePodSubnetIsRefusedBeforeAnyChange()
+    {
+        var connector = new FakeConnector(new Nodes().Answer);
+        var cluster = Cluster("", "  manifest: not-flannel.yaml\n  manifestSha256: " + new string('0', 64) + "\n");
+        var host = Run(connector, cluster, approve: true, new NetworkFactsPhase(),
+            new KubeadmConfigPhase(_ => Encoding.UTF8.GetBytes("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: something\n")));
+
+        var failure = Assert.Single(host.Failures);
+        Assert.Equal(NodeErrorKind.SubnetConflict, failure.Kind);
+        Assert.Contains("not-flannel.yaml", failure.Detail, StringComparison.Ordinal);
+        Assert.Empty(ChangingCommands(connector));
+    }
+
     /// <summary>The secret is in no result, verbose line, warning, failure, exception or ShouldProcess text.</summary>
     internal static void AssertNowhere(RecordingRunHost host, string secret)
     {
