@@ -14,7 +14,8 @@ BeforeDiscovery {
             if ($_.Name -eq 'Invoke-PiCommand') { $extra.Command = 'true' }
             if ($_.Name -eq 'Set-PiSwap') { $extra.Disabled = $true }
             if ($_.Parameters.ContainsKey('Confirm')) { $extra.Confirm = $false }
-            @{ Name = $_.Name; Extra = $extra }
+            # Cluster cmdlets run on the cluster's leader: they need a control plane among the nodes.
+            @{ Name = $_.Name; Extra = $extra; ControlPlane = $_.Name -in 'Initialize-PiControlPlane', 'Install-PiPodNetwork' }
         })
     # Secrets of 1 to 64 characters. ssh prints host names in lower case, so they are lower-case letters and digits;
     # the short ones avoid letters that stand alone in a serialized ErrorRecord.
@@ -30,6 +31,7 @@ BeforeAll {
     Import-Module (Join-Path $RepoRoot 'PiCluster.psd1') -Force
     # Nothing listens on port 1 of loopback: the connection is refused at once.
     $Down = New-PiNode -Name down -Address 127.0.0.1 -Port 1
+    $DownControlPlane = New-PiNode -Name down -Address 127.0.0.1 -Port 1 -Role ControlPlane
 
     # Where the secret would show unmasked: as a whole token, or anywhere for one of 8 characters or more.
     function Find-Secret([string] $Secret, [string] $Text) {
@@ -44,7 +46,8 @@ AfterAll {
 
 Describe 'The error of an unreachable node, from <Name>' -ForEach $NodeCmdlets {
     BeforeAll {
-        $output = & $Name -Node $Down @Extra -ErrorVariable failures -ErrorAction SilentlyContinue
+        $node = if ($ControlPlane) { $DownControlPlane } else { $Down }
+        $output = & $Name -Node $node @Extra -ErrorVariable failures -ErrorAction SilentlyContinue
     }
 
     It 'is one NodeUnreachable error with the node as target and no output' {

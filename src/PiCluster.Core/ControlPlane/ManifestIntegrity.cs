@@ -27,7 +27,10 @@ public sealed record ManifestCheck(ManifestCheckStatus Status, string ActualSha2
     public bool Passed => Status == ManifestCheckStatus.Verified;
 }
 
-/// <summary>Checks downloaded or read manifests against their expected SHA-256, the same way for pinned and cluster-file manifests.</summary>
+/// <summary>
+/// Checks downloaded or read manifests against their expected SHA-256, the same way for pinned and cluster-file manifests.
+/// Messages write hashes as "sha256:HEX", which the run's redactor leaves alone (64 bare hex digits look like a certificate key).
+/// </summary>
 public static class ManifestIntegrity
 {
     /// <summary>SHA-256 of the bytes, lower-case hex (as sha256sum prints it).</summary>
@@ -42,11 +45,11 @@ public static class ManifestIntegrity
         {
             var what = source.Origin == ManifestOrigin.Pinned ? $"{source.Plugin} {source.Pin.Version}'s release manifest" : $"the manifest {source.Location}";
             return new ManifestCheck(ManifestCheckStatus.NoExpectedHash, actual, null,
-                $"PiCluster has no SHA-256 to check {what} against: verify the file (its SHA-256 is {actual}) and set network.manifestSha256 to the hash you trust.");
+                $"PiCluster has no SHA-256 to check {what} against: verify the file (its SHA-256 is sha256:{actual}) and set network.manifestSha256 to the hash you trust.");
         }
         if (!string.Equals(actual, expected, StringComparison.Ordinal))
             return new ManifestCheck(ManifestCheckStatus.Mismatch, actual, expected,
-                $"The manifest {source.Location} has SHA-256 {actual}, not the expected {expected}: it is not the file that was pinned; nothing was applied. Check where it comes from before changing network.manifestSha256.");
-        return new ManifestCheck(ManifestCheckStatus.Verified, actual, expected, $"The manifest {source.Location} has the expected SHA-256 {actual}.");
+                $"The manifest {source.Location} has SHA-256 sha256:{actual}, not the expected sha256:{expected}: it is not the file that was pinned; nothing was applied. Check where it comes from before changing network.manifestSha256.");
+        return new ManifestCheck(ManifestCheckStatus.Verified, actual, expected, $"The manifest {source.Location} has the expected SHA-256 sha256:{actual}.");
     }
 }

@@ -42,4 +42,13 @@ public enum NodeErrorKind
 
     /// <summary>A file system on the node has no room for a file PiCluster would write (and its backup); nothing was written. Category: ResourceUnavailable.</summary>
     NodeDiskFull,
+
+    /// <summary><c>kubeadm init</c> failed (its error lines, redacted, are in the message); the node was reset. Category: InvalidResult.</summary>
+    KubeadmInitFailed,
+
+    /// <summary>The pod or service subnet overlaps a node's LAN address or network, or the CNI's pool; nothing was changed. Category: InvalidArgument.</summary>
+    SubnetConflict,
+
+    /// <summary>A CNI manifest's SHA-256 is unknown or differs from the expected one; nothing was applied. Category: SecurityError.</summary>
+    ManifestUntrusted,
 }

@@ -25,6 +25,9 @@ internal static class NodeErrorRecords
         NodeErrorKind.Timeout => ErrorCategory.OperationTimeout,
         NodeErrorKind.InvalidNodeState => ErrorCategory.InvalidOperation,
         NodeErrorKind.NodeDiskFull => ErrorCategory.ResourceUnavailable,
+        NodeErrorKind.KubeadmInitFailed => ErrorCategory.InvalidResult,
+        NodeErrorKind.SubnetConflict => ErrorCategory.InvalidArgument,
+        NodeErrorKind.ManifestUntrusted => ErrorCategory.SecurityError,
         _ => ErrorCategory.NotSpecified,
     };
 

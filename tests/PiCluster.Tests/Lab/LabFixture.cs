@@ -104,6 +104,21 @@ public sealed class LabFixture : IAsyncLifetime
             throw new InvalidOperationException($"lab reset {string.Join(' ', nodes)} failed (exit {r.Exit}):\n{r.Out}\n{r.Err}");
     }
 
+    /// <summary>
+    /// Restores nodes to the snapshot <paramref name="tag"/> (lab reset --to TAG); false when a node has no such snapshot
+    /// or the restore failed, so that the caller makes the state and takes the snapshot.
+    /// </summary>
+    public async Task<bool> TryResetToAsync(string tag, params string[] nodes) =>
+        (await LabAsync(["reset", "--to", tag, .. nodes])).Exit == 0;
+
+    /// <summary>Takes the snapshot <paramref name="tag"/> of running nodes (lab snapshot TAG NAME...); throws when that fails.</summary>
+    public async Task SnapshotAsync(string tag, params string[] nodes)
+    {
+        var r = await LabAsync(["snapshot", tag, .. nodes]);
+        if (r.Exit != 0)
+            throw new InvalidOperationException($"lab snapshot {tag} {string.Join(' ', nodes)} failed (exit {r.Exit}):\n{r.Out}\n{r.Err}");
+    }
+
     /// <summary>The node's SSH port on 127.0.0.1 (from nodes.json).</summary>
     public int SshPort(string node) => Node(node).GetProperty("sshPort").GetInt32();
 

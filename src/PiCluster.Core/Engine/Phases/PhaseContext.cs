@@ -14,8 +14,10 @@ public sealed class PhaseContext
     private readonly ConcurrentQueue<(PhaseOutput Output, object Planned)> _produced = new();
 
     internal PhaseContext(ClusterPhase phase, INodeSession session, ClusterState state, Func<INodeSession?> leaderSession,
-        Action<string> verbose, CancellationToken cancellation)
+        Action<string> verbose, CancellationToken cancellation, Redactor? redactor = null, Action<string>? warning = null)
     {
+        Redactor = redactor ?? new Redactor();
+        Warning = warning ?? verbose;
         Phase = phase;
         Session = session;
         State = state;
@@ -51,6 +53,15 @@ public sealed class PhaseContext
 
     /// <summary>Writes a verbose line (already free of secrets).</summary>
     public Action<string> Verbose { get; }
+
+    /// <summary>Writes a warning (redacted), e.g. for a running cluster whose settings differ from the file: reported, not "fixed".</summary>
+    public Action<string> Warning { get; }
+
+    /// <summary>
+    /// The run's redactor: register a secret a phase learns (a bootstrap token, a certificate key) with
+    /// <see cref="Redactor.Add"/> before any text holding it can reach a stream.
+    /// </summary>
+    public Redactor Redactor { get; }
 
     /// <summary>Cancelled on Ctrl+C or when the run gives up.</summary>
     public CancellationToken Cancellation { get; }

@@ -102,7 +102,7 @@ public sealed class PhaseRunner
         var runLock = new NodeLock(_options, scope.Verbose, scope.Warning);
         var runs = new ConcurrentDictionary<PiNode, NodeRun>();
         INodeSession? LeaderSession() => state.Leader is { } leader && runs.TryGetValue(leader, out var run) && run.Active ? run.Session : null;
-        PhaseContext Context(ClusterPhase phase, NodeRun run) => new(phase, run.Session, state, LeaderSession, scope.Verbose, cancellation);
+        PhaseContext Context(ClusterPhase phase, NodeRun run) => new(phase, run.Session, state, LeaderSession, scope.Verbose, cancellation, scope.Redactor, scope.Warning);
         try
         {
             await Throttled.ForEachAsync(nodes, _options.ThrottleLimit, async node =>

@@ -869,10 +869,27 @@ def cmd_version(a):
               % (v.split(".")[1], v, k.machine_arch()))
 
 
+def _config_version(file):
+    """kubernetesVersion of a --config file's ClusterConfiguration, as `kubeadm config images pull --config` reads it."""
+    if not file:
+        return None
+    try:
+        with open(file, encoding="utf-8") as f:
+            docs = [d for d in k.yaml_load_all(f.read()) if d]
+    except OSError as e:
+        fail("unable to read config from %s [%s]" % (file, e.strerror))
+    except k.YamlError as e:
+        fail("error converting YAML to JSON: %s" % e)
+    for d in docs:
+        if d.get("kind") == "ClusterConfiguration" and d.get("kubernetesVersion"):
+            return str(d["kubernetesVersion"])
+    return None
+
+
 def cmd_config(a):
     if a.config_cmd != "images" or a.images_cmd not in ("list", "pull"):
         fail("the stand-in kubeadm supports only `kubeadm config images list|pull`")
-    ver = a.kubernetes_version or version()
+    ver = a.kubernetes_version or _config_version(a.config) or version()
     images = ["registry.k8s.io/%s:%s" % (c, ver) for c in ("kube-apiserver", "kube-controller-manager",
                                                             "kube-scheduler", "kube-proxy")]
     images += ["registry.k8s.io/coredns/coredns:v1.12.1", pause_image(),

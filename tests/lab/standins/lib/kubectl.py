@@ -145,6 +145,14 @@ def get(cli, a):
                 out.append(r)
             return out
         emit(items, "pod", a.output, rows, single=bool(a.name) and a.output in ("json", "yaml"))
+    elif res in ("configmap", "configmaps", "cm"):
+        # The API serves kube-system's kubeadm-config, kubelet-config and kube-proxy (what kubeadm reads back).
+        if not a.name:
+            die("error: the stand-in kubectl gets only a named ConfigMap (kubectl -n kube-system get configmap NAME)")
+        ns = a.namespace or "default"
+        items = [cli.call("GET", "/api/v1/namespaces/%s/configmaps/%s" % (ns, a.name))]
+        emit(items, "configmap", a.output, lambda items, wide: [["NAME", "DATA", "AGE"]] + [
+            [i["metadata"]["name"], str(len(i.get("data", {}))), "<unknown>"] for i in items], single=True)
     else:
         die('error: the stand-in kubectl does not support resource type "%s"' % a.resource)
 

@@ -142,6 +142,16 @@ class PreflightTests(unittest.TestCase):
         return run("kubeadm", root, "init", "phase", "preflight", "--cri-socket",
                    "unix://%s/no-such.sock" % self.base, "--ignore-preflight-errors=" + BUSY_PORTS, *extra)
 
+    def test_config_images_pull_takes_the_version_from_the_config_file(self):
+        cfg = os.path.join(self.base, "kubeadm.yaml")
+        with open(cfg, "w") as f:
+            f.write("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: v1.34.2\n")
+        r = run("kubeadm", self.base, "config", "images", "pull", "--config", cfg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("[config/images] Pulled registry.k8s.io/kube-apiserver:v1.34.2", r.stdout)
+        missing = run("kubeadm", self.base, "config", "images", "pull", "--config", cfg + ".none")
+        self.assertNotEqual(missing.returncode, 0)
+
     def test_fresh_node_fails_naming_swap_bridge_and_forwarding(self):
         root = make_node(self.base, "n1", swap=True, bridge=False, forward=False)
         r = self.preflight(root)
@@ -302,6 +312,11 @@ networking:
         time.sleep(3)
         r = self.join("late", words[2], "--token", words[4], "--discovery-token-ca-cert-hash", words[6])
         self.assertIn("could not find a JWS signature", r.stderr)
+
+    def test_d2_kubeadm_config_map_as_kubectl_prints_it(self):
+        doc = json.loads(self.kubectl("-n", "kube-system", "get", "configmap", "kubeadm-config", "-o", "json"))
+        self.assertEqual(doc["kind"], "ConfigMap")
+        self.assertIn("podSubnet: 10.244.0.0/16", doc["data"]["ClusterConfiguration"])
 
     def test_e_drain_and_delete_node(self):
         pods = json.loads(self.kubectl("get", "pods", "-A", "-o", "json"))["items"]

@@ -1,0 +1,32 @@
+# shellcheck shell=bash
+# Facts for Install-PiPodNetwork on the leader, in one round trip. Needs prep-lib.sh. Inputs: PICLUSTER_URL (the
+# manifest to fetch here, where a lab or mirror URL is reachable; empty for a file on the admin's machine),
+# PICLUSTER_NAMESPACE (the plugin's DaemonSet's), PICLUSTER_RECORD (the SHA-256 of the manifest PiCluster last
+# applied and verified). Read-only.
+if [[ -n $PICLUSTER_URL ]]; then
+    tmp=$(mktemp)
+    if curl -fsSL --max-time 120 -o "$tmp" -- "$PICLUSTER_URL" 2>"$tmp.err"; then
+        echo "@@ manifest"
+        base64 -w0 <"$tmp"
+        echo
+    else
+        echo "@@ manifest_error"
+        tail -n 3 "$tmp.err"
+    fi
+    rm -f -- "$tmp" "$tmp.err"
+fi
+picluster_file_section record "$PICLUSTER_RECORD"
+echo "@@ admin_conf"
+if [[ -e /etc/kubernetes/admin.conf ]]; then
+    echo yes
+    if out=$(kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=30s -n "$PICLUSTER_NAMESPACE" get pods -o json 2>&1); then
+        echo "@@ pods"
+        printf '%s\n' "$out" | base64 -w0
+        echo
+    else
+        echo "@@ pods_error"
+        printf '%s\n' "$out" | tail -n 5
+    fi
+else
+    echo no
+fi

@@ -1,0 +1,174 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using System.Threading;
+using System.Threading.Tasks;
+using PiCluster.Clusters;
+using PiCluster.ControlPlane;
+using PiCluster.Engine;
+using PiCluster.Engine.Phases;
+using PiCluster.Steps.Kubernetes;
+using PiCluster.Steps.NodePrep;
+using PiCluster.Steps.Runtime;
+using PiCluster.Tests.Fakes;
+using Xunit;
+using Xunit.Abstractions;
+using static PiCluster.Tests.Lab.LabRuns;
+
+namespace PiCluster.Tests.Lab;
+
+/// <summary>
+/// Initialize-PiControlPlane and Install-PiPodNetwork (issue 11 items 2 and 3) on three prepared lab nodes: -WhatIf
+/// plans every phase and leaves /etc/kubernetes and /etc/cni byte for byte as they were; subnets that overlap the LAN or
+/// a node's route are refused before any change; an init that fails (port 6443 taken) fails clearly and leaves node1
+/// clean, and succeeds once the port is free; flannel from the lab's manifest URL with its SHA-256; second runs
+/// Unchanged in one connection per node; the bootstrap token in no output and no file outside /etc/kubernetes; then
+/// calico on nodes restored to the prepared snapshot. One test: the nodes are shared, preparing them takes minutes.
+/// </summary>
+[Trait("Category", "Lab")]
+[Collection(LabCollection.Name)]
+public sealed class ControlPlaneLabTests(LabFixture lab, ITestOutputHelper output)
+{
+    private const string Prepared = "prepared";
+    private static readonly string[] Three = ["node1", "node2", "node3"];
+    private readonly List<RecordingRunHost> _hosts = new();
+
+    private static readonly Regex TokenLine = new(@"^([a-z0-9]{6}\.[a-z0-9]{16})\s", RegexOptions.Multiline | RegexOptions.CultureInvariant);
+
+    /// <summary>Restores node1-3 to the prepared snapshot, or prepares them as an admin would and takes it.</summary>
+    private async Task PreparedNodesAsync()
+    {
+        if (await lab.TryResetToAsync(Prepared, Three))
+            return;
+        await lab.ResetAsync(Three);
+        var nodes = Nodes(lab, Three);
+        var (packages, _) = Run(nodes, [new ContainerRuntimeStep(), new KubernetesPackagesStep()]);
+        Assert.True(packages.Failures.Count == 0, Describe(packages));
+        var (prepared, _) = Run(nodes, [InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [] })]);
+        Assert.True(prepared.Failures.Count == 0, Describe(prepared));
+        await lab.SnapshotAsync(Prepared, Three);
+    }
+
+    /// <summary>A copy of the lab's cluster file with node1-3 only and the given network and kubernetes lines.</summary>
+    private ClusterDefinition ClusterFile(string plugin = "flannel", string? podSubnet = null)
+    {
+        var text = File.ReadAllText(lab.ClusterFilePath);
+        var manifest = plugin == "flannel" ? "kube-flannel.yml" : plugin + ".yaml";
+        var sha = ManifestIntegrity.Sha256(File.ReadAllBytes(Path.Combine(lab.RepoRoot, "tests", "lab", "standins", "manifests", manifest)));
+        text = text.Replace("network:\n  plugin: flannel\n",
+            $"network:\n  plugin: {plugin}\n  manifest: http://10.0.2.2:{lab.RepoPort}/manifests/{manifest}\n  manifestSha256: {sha}\n", StringComparison.Ordinal);
+        if (podSubnet is not null)
+            text = text.Replace("  podSubnet: 10.244.0.0/16\n", $"  podSubnet: {podSubnet}\n", StringComparison.Ordinal);
+        var cluster = ClusterFileLoader.Parse(text, lab.ClusterFilePath);
+        cluster.Nodes.RemoveAll(n => !Three.Contains(n.Name));
+        return cluster;
+    }
+
+    private (RecordingRunHost Host, CountingConnector Connector) RunPhases(ClusterDefinition cluster, bool whatIf, params ClusterPhase[] phases)
+    {
+        var connector = new CountingConnector();
+        var host = new RecordingRunHost();
+        if (whatIf) host.Answer = (_, _) => false;
+        new PhaseRunner(connector, new RunOptions()).Run(ClusterNodes.ToPiNodes(cluster), phases, host, CancellationToken.None);
+        _hosts.Add(host);
+        output.WriteLine(Describe(host));
+        return (host, connector);
+    }
+
+    private static ClusterPhase[] ControlPlane() =>
+        [new NetworkFactsPhase(), new KubeadmConfigPhase(), new ImagePullPhase(TimeSpan.FromMinutes(20)), new KubeadmInitPhase(TimeSpan.FromMinutes(20))];
+
+    private static PodNetworkPhase PodNetwork(string? plugin = null) => new(plugin, TimeSpan.FromMinutes(5));
+
+    /// <summary>Every file under /etc/kubernetes and /etc/cni with its hash, mode and owner, per node.</summary>
+    private async Task<string[]> FileStateAsync() => await Task.WhenAll(Three.Select(n => RootAsync(lab, n,
+        "find /etc/kubernetes /etc/cni -xdev \\( -type f -o -type l -o -type d \\) -printf '%p %m %u\\n' 2>/dev/null | sort; " +
+        "find /etc/kubernetes /etc/cni -xdev -type f -exec sha256sum {} + 2>/dev/null | sort; echo end")));
+
+    [Fact]
+    public async Task Control_plane_and_pod_network_plan_refuse_fail_clean_succeed_and_converge_on_prepared_nodes()
+    {
+        Assert.NotNull(lab.RepoPort);
+        await PreparedNodesAsync();
+        var before = await FileStateAsync();
+
+        // -WhatIf: every phase's plan, nothing changed.
+        var (planned, _) = RunPhases(ClusterFile(), whatIf: true, ControlPlane());
+        Assert.Empty(planned.Failures);
+        Assert.Equal(["KubeadmConfig", "Images", "Init"], planned.ShouldProcessCalls.Select(c => c.Action.Split(':')[0]));
+        Assert.Contains("+  advertiseAddress: " + lab.LanAddress("node1"), planned.ShouldProcessCalls[0].Action);
+        var (plannedNetwork, _) = RunPhases(ClusterFile(), whatIf: true, PodNetwork());
+        Assert.Empty(plannedNetwork.Failures);
+        Assert.StartsWith("PodNetwork: 1 change", Assert.Single(plannedNetwork.ShouldProcessCalls).Action);
+        Assert.Equal(before, await FileStateAsync());
+
+        // Subnets overlapping the LAN or a route (the qemu NAT, 10.0.2.0/24) are refused before any change.
+        var lanOverlap = Record.Exception(() => ClusterFile(podSubnet: "192.168.0.0/16"));
+        if (lanOverlap is null)
+        {
+            var (refusedLan, _) = RunPhases(ClusterFile(podSubnet: "192.168.0.0/16"), whatIf: false, ControlPlane());
+            Assert.Equal(NodeErrorKind.SubnetConflict, Assert.Single(refusedLan.Failures).Kind);
+        }
+        else
+        {
+            Assert.IsType<ClusterFileException>(lanOverlap); // the file's own validation already refuses it
+        }
+        var (refusedRoute, _) = RunPhases(ClusterFile(podSubnet: "10.0.0.0/16"), whatIf: false, ControlPlane());
+        var conflict = Assert.Single(refusedRoute.Failures);
+        Assert.Equal(NodeErrorKind.SubnetConflict, conflict.Kind);
+        Assert.Contains("10.0.0.0/16 overlaps", conflict.Detail);
+        Assert.Empty(refusedRoute.ShouldProcessCalls);
+        Assert.Equal(before, await FileStateAsync());
+
+        // A failed init (port 6443 taken): KubeadmInitFailed on node1, and node1 left clean for the re-run.
+        var listener = (await RootAsync(lab, "node1", "setsid python3 -m http.server 6443 </dev/null >/dev/null 2>&1 & echo $!; sleep 2")).Trim();
+        var (failed, _) = RunPhases(ClusterFile(), whatIf: false, ControlPlane());
+        var initFailure = Assert.Single(failed.Failures);
+        Assert.Equal((NodeErrorKind.KubeadmInitFailed, "node1", "Init"), (initFailure.Kind, initFailure.Node.Name, initFailure.Step));
+        Assert.Contains("Port-6443", initFailure.Detail);
+        Assert.Equal("clean", (await RootAsync(lab, "node1",
+            "test ! -e /etc/kubernetes/admin.conf && test ! -e /etc/kubernetes/pki/ca.crt && ! ls /etc/kubernetes/manifests/*.yaml >/dev/null 2>&1 && echo clean")).Trim());
+        await RootAsync(lab, "node1", $"kill {int.Parse(listener, System.Globalization.CultureInfo.InvariantCulture)}; sleep 1");
+
+        // The successful run, then the pod network from the lab's URL, checked against its SHA-256.
+        var (initialised, _) = RunPhases(ClusterFile(), whatIf: false, ControlPlane());
+        Assert.True(initialised.Failures.Count == 0, Describe(initialised));
+        Assert.Equal(StepStatus.Changed, initialised.Results.Single(r => r.Step == "Init").Status);
+        Assert.Equal("600\n600", (await RootAsync(lab, "node1", "stat -c %a /etc/kubernetes/admin.conf " + KubeadmConfiguration.RemotePath)).Trim());
+        var (network, _) = RunPhases(ClusterFile(), whatIf: false, PodNetwork());
+        Assert.True(network.Failures.Count == 0, Describe(network));
+        Assert.Equal(StepStatus.Changed, network.Results.Single(r => r.Step == "PodNetwork").Status);
+
+        // Second runs: Unchanged, one connection per node.
+        foreach (var phases in new[] { ControlPlane(), new ClusterPhase[] { PodNetwork() } })
+        {
+            var (again, connector) = RunPhases(ClusterFile(), whatIf: false, phases);
+            Assert.True(again.Failures.Count == 0, Describe(again));
+            Assert.All(again.Results, r => Assert.Equal(StepStatus.Unchanged, r.Status));
+            Assert.All(Three, n => Assert.Equal(1, connector.Opens[n]));
+        }
+
+        // The bootstrap token: in no output, and in no file outside /etc/kubernetes (and the API server's state).
+        var tokens = TokenLine.Matches(await RootAsync(lab, "node1", "kubeadm token list --kubeconfig /etc/kubernetes/admin.conf")).Select(m => m.Groups[1].Value).ToList();
+        Assert.NotEmpty(tokens);
+        foreach (var token in tokens)
+        {
+            Assert.All(_hosts, host => PiCluster.Tests.ControlPlane.ControlPlanePhaseTests.AssertNowhere(host, token));
+            Assert.Equal("", (await RootAsync(lab, "node1",
+                $"grep -rlsF --exclude-dir=kubernetes -- {token} /etc /root /home /tmp /var/tmp /var/log || true")).Trim());
+        }
+
+        // Calico on freshly prepared nodes.
+        Assert.True(await lab.TryResetToAsync(Prepared, Three), "the prepared snapshot restores");
+        var calico = ClusterFile("calico");
+        var (calicoInit, _) = RunPhases(calico, whatIf: false, ControlPlane());
+        Assert.True(calicoInit.Failures.Count == 0, Describe(calicoInit));
+        var (calicoNetwork, _) = RunPhases(calico, whatIf: false, PodNetwork());
+        Assert.True(calicoNetwork.Failures.Count == 0, Describe(calicoNetwork));
+        var pods = ((PodNetworkPlan)calicoNetwork.Results.Single(r => r.Step == "PodNetwork").Data!).Pods;
+        Assert.NotEmpty(pods);
+        Assert.All(pods, p => Assert.True(p.IsRunning, p.ToString()));
+    }
+}

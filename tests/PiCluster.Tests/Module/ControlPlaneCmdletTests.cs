@@ -1,0 +1,44 @@
+using System;
+using System.Linq;
+using PiCluster.Clusters;
+using PiCluster.Commands;
+using PiCluster.Engine;
+using PiCluster.Tests.ControlPlane;
+using PiCluster.Tests.Fakes;
+using Xunit;
+
+namespace PiCluster.Tests.Module;
+
+/// <summary>Initialize-PiControlPlane and Install-PiPodNetwork hand their parameters to the phases.</summary>
+public class ControlPlaneCmdletTests
+{
+    [Fact]
+    public void InitializePiControlPlaneWithWhatIfPlansConfigImagesAndInitOnTheLeaderOnly()
+    {
+        var cluster = ControlPlanePhaseTests.Cluster();
+        var connector = new FakeConnector(new ControlPlanePhaseTests.Nodes().Answer);
+        var host = new RecordingRunHost { Answer = (_, _) => false };
+
+        new InitializePiControlPlaneCommand { Connector = connector }.Execute(ClusterNodes.ToPiNodes(cluster), host);
+
+        Assert.Empty(host.Failures);
+        Assert.Equal(new[] { ("node1", "KubeadmConfig"), ("node1", "Images"), ("node1", "Init") },
+            host.ShouldProcessCalls.Select(c => (c.Node.Name, c.Action.Split(':')[0])));
+        Assert.Equal(2, host.Results.Count(r => r.Step == "Networks" && r.Status == StepStatus.Unchanged));
+    }
+
+    [Fact]
+    public void InstallPiPodNetworkPassesThePluginOnAndAnUnpinnedOneIsRefused()
+    {
+        var cluster = ControlPlanePhaseTests.Cluster();
+        var connector = new FakeConnector((node, command) => FakeNodeSession.Ok(command.Script.Contains("@@ admin_conf", StringComparison.Ordinal) ? "@@ admin_conf\nyes\n" : "yes\n"));
+        var host = new RecordingRunHost();
+
+        new InstallPiPodNetworkCommand { Plugin = "canal", Connector = connector }.Execute(ClusterNodes.ToPiNodes(cluster), host);
+
+        var failure = Assert.Single(host.Failures);
+        Assert.Equal((NodeErrorKind.ManifestUntrusted, "PodNetwork"), (failure.Kind, failure.Step));
+        Assert.Contains("canal v3.30.3", failure.Detail, StringComparison.Ordinal);
+        Assert.Contains(connector.Sessions["node1"].Commands, c => c.Script.Contains("PICLUSTER_URL='https://raw.githubusercontent.com/projectcalico/calico/v3.30.3/manifests/canal.yaml'", StringComparison.Ordinal));
+    }
+}
