@@ -94,7 +94,9 @@ $rows | Format-Table -Property $columns -AutoSize | Out-String -Width 250 | Writ
 $hangRuns = foreach ($cmdlet in @(if ($Hang) { 'Initialize-PiNode', 'Test-PiNode' })) {
     $run = Measure-FleetRun $cmdlet @($all.Name) $HangThrottleLimit
     $others = @($run.Arrivals | Where-Object { $_.Record.PSObject.Properties['Node'] -and $_.Record -isnot [System.Management.Automation.ErrorRecord] -and $_.Record.Node.Name -notin $Hang })
-    $lastOther = ($others | Measure-Object Seconds -Maximum).Maximum
+    # When each other node's first result arrived (Test-PiNode's checks across nodes come after every node, by design).
+    $firstPerNode = @($others | Group-Object { $_.Record.Node.Name } | ForEach-Object { ($_.Group | Measure-Object Seconds -Minimum).Minimum })
+    $lastOther = ($firstPerNode | Measure-Object -Maximum).Maximum
     $hung = foreach ($name in $Hang) {
         $failure = $run.Arrivals | Where-Object { $_.Record -is [System.Management.Automation.ErrorRecord] -and $_.Record.TargetObject.Name -eq $name } | Select-Object -First 1
         [pscustomobject]@{
@@ -105,11 +107,11 @@ $hangRuns = foreach ($cmdlet in @(if ($Hang) { 'Initialize-PiNode', 'Test-PiNode
     }
     $summary = [pscustomobject]@{
         Cmdlet = $cmdlet; Throttle = $HangThrottleLimit; Nodes = $all.Count; Seconds = $run.Seconds
-        OtherNodesWithResults = @($others | ForEach-Object { $_.Record.Node.Name } | Sort-Object -Unique).Count
+        OtherNodesWithResults = $firstPerNode.Count
         LastOtherResultSeconds = [math]::Round($lastOther, 2); OtherErrors = @($run.ErrorRecords | Where-Object { $_.TargetObject.Name -notin $Hang }).Count
         Hung = @($hung)
     }
-    Write-Host ('{0} with {1} hung, -ThrottleLimit {2}: the other {3} nodes had their results by {4:0.00} s ({5} errors); the run ended at {6:0.00} s' -f `
+    Write-Host ('{0} with {1} hung, -ThrottleLimit {2}: each of the other {3} nodes had its first result by {4:0.00} s ({5} errors); the run ended at {6:0.00} s' -f `
         $cmdlet, ($Hang -join ', '), $HangThrottleLimit, $summary.OtherNodesWithResults, $lastOther, $summary.OtherErrors, $run.Seconds)
     foreach ($h in $hung) { Write-Host ("  {0} failed after {1} s: {2}: {3}" -f $h.Node, $h.FailedAfterSeconds, $h.ErrorId, $h.Message) }
     $summary
