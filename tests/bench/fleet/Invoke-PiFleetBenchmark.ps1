@@ -15,7 +15,7 @@
 param(
     [Parameter(Mandatory)] [string] $ClusterFile,
     [Parameter(Mandatory)] [string] $Sampler,
-    [int[]] $ThrottleLimit = @(10, 50, 200),
+    [string[]] $ThrottleLimit = @(10, 50, 200), # "10,50" from bash: pwsh -File reads "10,50" as the number 1050 for [int[]]
     [string[]] $Hang = @(),
     [int] $HangThrottleLimit = 50,
     [string] $Json
@@ -99,8 +99,11 @@ $hangRuns = foreach ($cmdlet in @(if ($Hang) { 'Initialize-PiNode', 'Test-PiNode
     $lastOther = ($firstPerNode | Measure-Object -Maximum).Maximum
     $hung = foreach ($name in $Hang) {
         $failure = $run.Arrivals | Where-Object { $_.Record -is [System.Management.Automation.ErrorRecord] -and $_.Record.TargetObject.Name -eq $name } | Select-Object -First 1
+        # When its turn came (the first -Verbose line that names it): the timeout runs from there.
+        $started = $run.Arrivals | Where-Object { $_.Record -is [System.Management.Automation.VerboseRecord] -and $_.Record.Message.StartsWith("${name}: ") } | Select-Object -First 1
         [pscustomobject]@{
-            Node = $name; FailedAfterSeconds = if ($failure) { [math]::Round($failure.Seconds, 2) } else { $null }
+            Node = $name; StartedSeconds = if ($started) { [math]::Round($started.Seconds, 2) } else { $null }
+            FailedAfterSeconds = if ($failure) { [math]::Round($failure.Seconds, 2) } else { $null }
             ErrorId = if ($failure) { $failure.Record.FullyQualifiedErrorId } else { '' }; Message = if ($failure) { "$($failure.Record)" } else { 'no error' }
             ResultObjects = @($run.Arrivals | Where-Object { $_.Record.PSObject.Properties['Node'] -and $_.Record -isnot [System.Management.Automation.ErrorRecord] -and $_.Record.Node.Name -eq $name }).Count
         }
@@ -113,7 +116,7 @@ $hangRuns = foreach ($cmdlet in @(if ($Hang) { 'Initialize-PiNode', 'Test-PiNode
     }
     Write-Host ('{0} with {1} hung, -ThrottleLimit {2}: each of the other {3} nodes had its first result by {4:0.00} s ({5} errors); the run ended at {6:0.00} s' -f `
         $cmdlet, ($Hang -join ', '), $HangThrottleLimit, $summary.OtherNodesWithResults, $lastOther, $summary.OtherErrors, $run.Seconds)
-    foreach ($h in $hung) { Write-Host ("  {0} failed after {1} s: {2}: {3}" -f $h.Node, $h.FailedAfterSeconds, $h.ErrorId, $h.Message) }
+    foreach ($h in $hung) { Write-Host ("  {0}: its turn came at {1} s, it failed at {2} s: {3}: {4}" -f $h.Node, $h.StartedSeconds, $h.FailedAfterSeconds, $h.ErrorId, $h.Message) }
     $summary
 }
 

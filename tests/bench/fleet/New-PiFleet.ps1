@@ -14,7 +14,9 @@ param(
     [Parameter(Mandatory)] [string] $Directory,
     [ValidateRange(1, 250)] [int] $Count = 200,
     [string[]] $Hang = @(),
-    [Parameter(Mandatory)] [string] $NodeCommand
+    [Parameter(Mandatory)] [string] $NodeCommand,
+    # Seconds each command of a node waits before it runs (a board's round trip); 0 answers at once.
+    [ValidateRange(0, 60)] [double] $Latency = 0
 )
 $ErrorActionPreference = 'Stop'
 $repoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../../..')).Path
@@ -40,7 +42,7 @@ Write-Text (Join-Path $Directory 'sshd_config') (@(
     'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', 'LogLevel ERROR',
     # Every node may connect at once (-ThrottleLimit 200): no early drops of unauthenticated connections.
     'MaxStartups 1000', 'MaxSessions 50',
-    "ForceCommand $NodeCommand", "SetEnv HOME=$Directory FLEET_DIR=$Directory"
+    "ForceCommand $NodeCommand", "SetEnv HOME=$Directory FLEET_DIR=$Directory$(if ($Latency) { " FLEET_LATENCY=$([string]::Format([cultureinfo]::InvariantCulture, '{0}', $Latency))" })"
 ) -join "`n") + "`n"
 Write-Text (Join-Path $Directory 'ssh_config') "UserKnownHostsFile $Directory/known_hosts`nGlobalKnownHostsFile /dev/null`nLogLevel ERROR`n"
 
