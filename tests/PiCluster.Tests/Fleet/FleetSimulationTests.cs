@@ -11,19 +11,22 @@ using Xunit;
 namespace PiCluster.Tests.Fleet;
 
 /// <summary>
-/// The fleet simulation's smoke test (tests/bench/fleet; issue 14): 20 simulated nodes on loopback, one of them hung.
-/// It proves the harness works and what a fleet run must give, not how fast: a converged Initialize-PiNode and a
-/// Test-PiNode reach every healthy node with one connection and the batched round trips, and a hung node fails with
-/// its timeout while the others get their results. Needs root (a network namespace), sshd, ssh and python3.
+/// The fleet simulation's smoke test (tests/bench/fleet; issue 14): 20 simulated nodes on loopback, one of them hung
+/// and one drifted (a fresh Pi's hostname). It proves the harness works and what a fleet run must give, not how fast:
+/// a converged Initialize-PiNode and a Test-PiNode reach every other node with one connection and the batched round
+/// trips; the drifted node's planned change is refused by the simulated node (so the canned facts are what decides
+/// "converged", and nothing is changed on this machine); a hung node fails with its timeout while the others get
+/// their results. Needs root (a network namespace), sshd, ssh and python3.
 /// </summary>
 [Trait("Category", "Fleet")]
 public class FleetSimulationTests
 {
     private const int Nodes = 20;
     private const string HungNode = "node007";
+    private const string DriftedNode = "node003";
 
     [Fact]
-    public async Task TwentyNodesGiveEveryResultAndTheHungNodeFailsWithItsTimeout()
+    public async Task TwentyNodesGiveEveryResultTheDriftedNodeIsRefusedAndTheHungNodeFailsWithItsTimeout()
     {
         var json = Path.Combine(Path.GetTempPath(), $"pifleet-{Guid.NewGuid():N}.json");
         try
@@ -39,22 +42,30 @@ public class FleetSimulationTests
                 var what = $"{row.GetProperty("Cmdlet").GetString()}: {row}";
                 Assert.True(row.GetProperty("Nodes").GetInt32() == Nodes - 1, what);
                 Assert.True(row.GetProperty("Results").GetInt32() == Nodes - 1, what); // a result for every healthy node
-                Assert.True(row.GetProperty("Good").GetInt32() == Nodes - 1, what);    // all Unchanged / every check passed
-                Assert.True(row.GetProperty("Errors").GetInt32() == 0, what);
                 Assert.True(row.GetProperty("ConnPerNode").GetString() == "1", what);
             }
-            // The run lock, every step's facts in one batch, the release: the canned facts went through the real batching.
-            Assert.Equal("3", rows[0].GetProperty("RtPerNode").GetString());
+            // Initialize: all Unchanged but the drifted node, whose rename the simulated node refused.
+            Assert.Equal(Nodes - 2, rows[0].GetProperty("Good").GetInt32());
+            var refused = Assert.Single(rows[0].GetProperty("ErrorMessages").EnumerateArray().Select(e => e.GetString()!).ToList());
+            Assert.StartsWith("StepFailed,", refused);
+            Assert.Contains($"{DriftedNode}: Initialize: Hostname:", refused);
+            Assert.Contains("a simulated node changes nothing; refused", refused);
+            // The run lock, every step's facts in one batch, the release (and the drifted node's refused change): the
+            // canned facts went through the real batching.
+            Assert.Equal("3-4", rows[0].GetProperty("RtPerNode").GetString());
+            // Test-PiNode: every check passed on every node (the preflight facts are not drifted).
+            Assert.Equal(Nodes - 1, rows[1].GetProperty("Good").GetInt32());
+            Assert.Equal(0, rows[1].GetProperty("Errors").GetInt32());
             Assert.Equal("1", rows[1].GetProperty("RtPerNode").GetString());
 
             var hangRuns = figures.RootElement.GetProperty("HangRuns").EnumerateArray().ToList();
             Assert.Equal(2, hangRuns.Count);
-            foreach (var (run, timeout, error) in hangRuns.Zip(new[] { (60, "take the PiCluster run lock"), (90, "read preflight facts") },
-                         (run, t) => (run, t.Item1, t.Item2)))
+            foreach (var (run, timeout, error, otherErrors) in hangRuns.Zip(new[] { (60, "take the PiCluster run lock", 1), (90, "read preflight facts", 0) },
+                         (run, t) => (run, t.Item1, t.Item2, t.Item3)))
             {
                 var what = run.ToString();
                 Assert.True(run.GetProperty("OtherNodesWithResults").GetInt32() == Nodes - 1, what);
-                Assert.True(run.GetProperty("OtherErrors").GetInt32() == 0, what);
+                Assert.True(run.GetProperty("OtherErrors").GetInt32() == otherErrors, what); // the drifted node's refusal
                 var hung = Assert.Single(run.GetProperty("Hung").EnumerateArray().ToList());
                 Assert.Equal(HungNode, hung.GetProperty("Node").GetString());
                 Assert.StartsWith("Timeout,", hung.GetProperty("ErrorId").GetString());
@@ -84,7 +95,7 @@ public class FleetSimulationTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "tests/bench/fleet/fleet", "--nodes", $"{Nodes}", "--hang", HungNode, "--", "-ThrottleLimit", "10", "-Json", json })
+        foreach (var a in new[] { "tests/bench/fleet/fleet", "--nodes", $"{Nodes}", "--hang", HungNode, "--drift", DriftedNode, "--", "-ThrottleLimit", "10", "-Json", json })
             psi.ArgumentList.Add(a);
         psi.Environment["NO_COLOR"] = "1";
         psi.Environment["POWERSHELL_TELEMETRY_OPTOUT"] = "1";

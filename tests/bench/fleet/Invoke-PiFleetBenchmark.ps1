@@ -71,6 +71,7 @@ function Measure-FleetRun([string] $Cmdlet, [string[]] $Names, [int] $Throttle) 
         MaxFds = $peak.fds; MaxThreads = $peak.threads; MaxSsh = $peak.ssh; MaxProcesses = $peak.processes
         Results = $byNode.Count; Good = $good; Errors = $errors.Count
         ConnPerNode = Format-Range @($costs | ForEach-Object Connections); RtPerNode = Format-Range @($costs | ForEach-Object RoundTrips)
+        ErrorMessages = @($errors | Select-Object -First 5 | ForEach-Object { "$($_.FullyQualifiedErrorId): $_" })
         Arrivals = $arrivals; ErrorRecords = $errors
     }
 }
@@ -121,6 +122,6 @@ $hangRuns = foreach ($cmdlet in @(if ($Hang) { 'Initialize-PiNode', 'Test-PiNode
 }
 
 if ($Json) {
-    [pscustomobject]@{ Date = [DateTime]::UtcNow.ToString('u'); Rows = @($rows | Select-Object -Property $columns); HangRuns = @($hangRuns) } |
+    [pscustomobject]@{ Date = [DateTime]::UtcNow.ToString('u'); Rows = @($rows | Select-Object -Property ($columns + 'ErrorMessages')); HangRuns = @($hangRuns) } |
         ConvertTo-Json -Depth 5 | Set-Content -Path $Json
 }

@@ -14,11 +14,14 @@ param(
     [Parameter(Mandatory)] [string] $Directory,
     [ValidateRange(1, 250)] [int] $Count = 200,
     [string[]] $Hang = @(),
+    # Nodes whose hostname is still a fresh Pi's: a run plans to rename them, and the node refuses the change.
+    [string[]] $Drift = @(),
     [Parameter(Mandatory)] [string] $NodeCommand,
     # Seconds each command of a node waits before it runs (a board's round trip); 0 answers at once.
     [ValidateRange(0, 60)] [double] $Latency = 0
 )
 $ErrorActionPreference = 'Stop'
+$Hang = @($Hang | ForEach-Object { $_ -split ',' }); $Drift = @($Drift | ForEach-Object { $_ -split ',' })
 $repoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../../..')).Path
 Add-Type -Path (Join-Path $repoRoot 'bin/Dependencies/PiCluster.Core.dll')
 $utf8 = [Text.UTF8Encoding]::new($false)
@@ -85,7 +88,8 @@ foreach ($n in $nodes) {
     New-Item -ItemType Directory (Join-Path $dir facts) -Force | Out-Null
     if ($n.Name -in $Hang) { Write-Text (Join-Path $dir hang) '' }
     $hosts = $utf8.GetString([PiCluster.Steps.NodePrep.HostsFile]::Edit($utf8.GetBytes($piHosts), $n.Name, $all))
-    Write-Text (Join-Path $dir facts/Hostname) ((Section hostname $n.Name) + (FileSection etc_hostname "$($n.Name)`n") + (FileSection etc_hosts $hosts))
+    $hostname = if ($n.Name -in $Drift) { 'raspberrypi' } else { $n.Name }
+    Write-Text (Join-Path $dir facts/Hostname) ((Section hostname $hostname) + (FileSection etc_hostname "$hostname`n") + (FileSection etc_hosts $hosts))
     foreach ($step in $shared.Keys) { Write-Text (Join-Path $dir "facts/$step") $shared[$step] }
     # Test-PiNode's one script (plain text sections, as preflight-facts.sh prints them): a converged Pi 4.
     Write-Text (Join-Path $dir facts/preflight) ((@(
