@@ -102,8 +102,12 @@ $hangRuns = foreach ($cmdlet in @(if ($Hang) { 'Initialize-PiNode', 'Test-PiNode
         $failure = $run.Arrivals | Where-Object { $_.Record -is [System.Management.Automation.ErrorRecord] -and $_.Record.TargetObject.Name -eq $name } | Select-Object -First 1
         # When its turn came (the first -Verbose line that names it): the timeout runs from there.
         $started = $run.Arrivals | Where-Object { $_.Record -is [System.Management.Automation.VerboseRecord] -and $_.Record.Message.StartsWith("${name}: ") } | Select-Object -First 1
+        # When the command that hung was sent: the last -Verbose line that names it before the failure (connecting,
+        # which has a limit of its own, comes before).
+        $sent = $run.Arrivals | Where-Object { $_.Record -is [System.Management.Automation.VerboseRecord] -and $_.Record.Message.StartsWith("${name}: ") -and (-not $failure -or $_.Seconds -le $failure.Seconds) } | Select-Object -Last 1
         [pscustomobject]@{
             Node = $name; StartedSeconds = if ($started) { [math]::Round($started.Seconds, 2) } else { $null }
+            CommandSentSeconds = if ($sent) { [math]::Round($sent.Seconds, 2) } else { $null }; CommandSent = if ($sent) { $sent.Record.Message } else { '' }
             FailedAfterSeconds = if ($failure) { [math]::Round($failure.Seconds, 2) } else { $null }
             ErrorId = if ($failure) { $failure.Record.FullyQualifiedErrorId } else { '' }; Message = if ($failure) { "$($failure.Record)" } else { 'no error' }
             ResultObjects = @($run.Arrivals | Where-Object { $_.Record.PSObject.Properties['Node'] -and $_.Record -isnot [System.Management.Automation.ErrorRecord] -and $_.Record.Node.Name -eq $name }).Count
@@ -117,7 +121,7 @@ $hangRuns = foreach ($cmdlet in @(if ($Hang) { 'Initialize-PiNode', 'Test-PiNode
     }
     Write-Host ('{0} with {1} hung, -ThrottleLimit {2}: each of the other {3} nodes had its first result by {4:0.00} s ({5} errors); the run ended at {6:0.00} s' -f `
         $cmdlet, ($Hang -join ', '), $HangThrottleLimit, $summary.OtherNodesWithResults, $lastOther, $summary.OtherErrors, $run.Seconds)
-    foreach ($h in $hung) { Write-Host ("  {0}: its turn came at {1} s, it failed at {2} s: {3}: {4}" -f $h.Node, $h.StartedSeconds, $h.FailedAfterSeconds, $h.ErrorId, $h.Message) }
+    foreach ($h in $hung) { Write-Host ("  {0}: its turn came at {1} s, '{2}' at {3} s, it failed at {4} s: {5}: {6}" -f $h.Node, $h.StartedSeconds, $h.CommandSent, $h.CommandSentSeconds, $h.FailedAfterSeconds, $h.ErrorId, $h.Message) }
     $summary
 }
 
