@@ -54,5 +54,5 @@ public sealed class NodeStepPhase : ClusterPhase
     }
 
     private static StepContext StepContext(PhaseContext context) =>
-        new(context.Session, context.State.Nodes, context.Verbose, context.Cancellation, context.State.StepData());
+        new(context.Session, context.State.Nodes, context.Verbose, context.Cancellation, context.State.StepData(), context.Redactor);
 }
