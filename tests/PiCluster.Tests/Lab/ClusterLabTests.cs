@@ -167,6 +167,9 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
             Assert.InRange(session.RoundTrips, 1, 3);
         }
 
+        // Prepared nodes, kept: the control-plane lab tests restore them in seconds instead of preparing them again.
+        await lab.SnapshotAsync("prepared", LabFixture.PiNodes);
+
         // The stand-in kubeadm's real preflight checks pass on every node.
         foreach (var node in nodes)
         {

@@ -9,6 +9,7 @@ using PiCluster.Clusters;
 using PiCluster.ControlPlane;
 using PiCluster.Engine;
 using PiCluster.Engine.Phases;
+using PiCluster.Steps.Kubeconfig;
 using PiCluster.Steps.Kubernetes;
 using PiCluster.Steps.NodePrep;
 using PiCluster.Steps.Runtime;
@@ -29,6 +30,7 @@ namespace PiCluster.Tests.Lab;
 /// </summary>
 [Trait("Category", "Lab")]
 [Collection(LabCollection.Name)]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ControlPlaneLabTests(LabFixture lab, ITestOutputHelper output)
 {
     private const string Prepared = "prepared";
@@ -87,6 +89,21 @@ public sealed class ControlPlaneLabTests(LabFixture lab, ITestOutputHelper outpu
         "find /etc/kubernetes /etc/cni -xdev \\( -type f -o -type l -o -type d \\) -printf '%p %m %u\\n' 2>/dev/null | sort; " +
         "find /etc/kubernetes /etc/cni -xdev -type f -exec sha256sum {} + 2>/dev/null | sort; echo end")));
 
+    /// <summary>This machine's kubectl (the real client) with a kubeconfig; its stdout. Output is not logged (credentials).</summary>
+    private static string RealKubectl(string kubeconfig, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("--kubeconfig");
+        start.ArgumentList.Add(kubeconfig);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var kubectl = System.Diagnostics.Process.Start(start)!;
+        var stderr = kubectl.StandardError.ReadToEndAsync();
+        var stdout = kubectl.StandardOutput.ReadToEnd();
+        if (!kubectl.WaitForExit(120_000)) { kubectl.Kill(); throw new TimeoutException("kubectl " + string.Join(' ', args)); }
+        Assert.True(kubectl.ExitCode == 0, $"kubectl {string.Join(' ', args)}: {stderr.Result}");
+        return stdout;
+    }
+
     [Fact]
     public async Task Control_plane_and_pod_network_plan_refuse_fail_clean_succeed_and_converge_on_prepared_nodes()
     {
@@ -141,6 +158,60 @@ public sealed class ControlPlaneLabTests(LabFixture lab, ITestOutputHelper outpu
         Assert.True(network.Failures.Count == 0, Describe(network));
         Assert.Equal(StepStatus.Changed, network.Results.Single(r => r.Step == "PodNetwork").Status);
 
+        // Export-PiKubeconfig into a kubeconfig that already holds another cluster, with the API at the lab's forward:
+        // the real kubectl on this machine then lists node1 Ready, the other cluster's text survives byte for byte, 0600.
+        var home = Directory.CreateTempSubdirectory("pikube-");
+        try
+        {
+            var kubeconfig = Path.Combine(home.FullName, ".kube", "config");
+            Directory.CreateDirectory(Path.GetDirectoryName(kubeconfig)!);
+            const string Other = """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - cluster:
+                    server: https://other.example.invalid:6443
+                  name: other
+                contexts:
+                - context:
+                    cluster: other
+                    user: other-admin
+                  name: other
+                current-context: other
+                users:
+                - name: other-admin
+                  user:
+                    token: not-a-real-token
+                """;
+            File.WriteAllText(kubeconfig, Other.Replace("\r", "") + "\n");
+            var otherBlocks = new[] { "- cluster:\n    server: https://other.example.invalid:6443\n  name: other\n",
+                "- context:\n    cluster: other\n    user: other-admin\n  name: other\n", "- name: other-admin\n  user:\n    token: not-a-real-token\n" };
+            var node1 = Nodes(lab, "node1");
+            var export = new KubeconfigStep(new KubeconfigOptions(kubeconfig, Server: $"https://127.0.0.1:{lab.ApiPort}", ClusterName: "pilab"));
+            var (exported, _) = Run(node1, [export]);
+            _hosts.Add(exported);
+            Assert.True(exported.Failures.Count == 0, Describe(exported));
+            Assert.Equal(StepStatus.Changed, Assert.Single(exported.Results).Status);
+            var merged = File.ReadAllText(kubeconfig);
+            Assert.All(otherBlocks, block => Assert.Contains(block, merged));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(kubeconfig));
+            var nodesJson = RealKubectl(kubeconfig, "--context", "pilab", "get", "nodes", "-o", "json");
+            using (var doc = System.Text.Json.JsonDocument.Parse(nodesJson))
+            {
+                var first = doc.RootElement.GetProperty("items").EnumerateArray().Single(n => n.GetProperty("metadata").GetProperty("name").GetString() == "node1");
+                var ready = first.GetProperty("status").GetProperty("conditions").EnumerateArray().Single(c => c.GetProperty("type").GetString() == "Ready");
+                Assert.Equal("True", ready.GetProperty("status").GetString());
+            }
+            var (exportedAgain, exportConnector) = Run(node1, [export]);
+            Assert.Equal(StepStatus.Unchanged, Assert.Single(exportedAgain.Results).Status);
+            Assert.Equal(1, exportConnector.Opens["node1"]);
+            Assert.Equal(merged, File.ReadAllText(kubeconfig));
+        }
+        finally
+        {
+            home.Delete(recursive: true);
+        }
+
         // Second runs: Unchanged, one connection per node.
         foreach (var phases in new[] { ControlPlane(), new ClusterPhase[] { PodNetwork() } })
         {
@@ -156,8 +227,9 @@ public sealed class ControlPlaneLabTests(LabFixture lab, ITestOutputHelper outpu
         foreach (var token in tokens)
         {
             Assert.All(_hosts, host => PiCluster.Tests.ControlPlane.ControlPlanePhaseTests.AssertNowhere(host, token));
+            // The search's own command line is logged by sudo to the journal: it carries the token in two halves.
             Assert.Equal("", (await RootAsync(lab, "node1",
-                $"grep -rlsF --exclude-dir=kubernetes -- {token} /etc /root /home /tmp /var/tmp /var/log || true")).Trim());
+                $"a={token[..3]}; b={token[3..]}; grep -rlsF --exclude-dir=kubernetes -- \"$a$b\" /etc /root /home /tmp /var/tmp /var/log || true")).Trim());
         }
 
         // Calico on freshly prepared nodes.
