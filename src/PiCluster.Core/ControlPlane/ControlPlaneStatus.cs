@@ -1,8 +1,10 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading.Tasks;
 using PiCluster.Clusters;
 using PiCluster.Engine;
+using PiCluster.Engine.Phases;
 using PiCluster.Transport;
 
 namespace PiCluster.ControlPlane;
@@ -21,6 +23,24 @@ public sealed record ControlPlaneStatus(bool ClusterRunning, IReadOnlyList<Setti
 /// <summary>Helpers the control-plane phases share: the node's cluster file entry, and short error text.</summary>
 internal static class ControlPlaneNodes
 {
+    /// <summary>
+    /// The plan of a leader phase that only a cluster not yet up needs (images, init): Unchanged once KubeadmConfig
+    /// found the cluster running, else the one change described.
+    /// </summary>
+    public static Task<StepPlan> UnlessClusterRunning(PhaseContext context, string change)
+    {
+        var status = context.State.Get(KubeadmConfigPhase.Status);
+        return Task.FromResult(status.IsKnown && status.Value.ClusterRunning
+            ? StepPlan.Unchanged(status.Value)
+            : new StepPlan(new[] { new Change(change) }));
+    }
+
+    /// <summary>A kubeadm script of Scripts/ run as root against the generated configuration (PICLUSTER_CONFIG).</summary>
+    public static RemoteCommand KubeadmCommand(string script, string display, TimeSpan timeout) =>
+        new(ShellText.WithVariables(RemoteScripts.Load(script),
+                new Dictionary<string, string> { ["PICLUSTER_CONFIG"] = KubeadmConfiguration.RemotePath }),
+            asRoot: true, timeout: timeout, display: display);
+
     /// <summary>The cluster file the node came from.</summary>
     public static ClusterDefinition ClusterOf(PiNode node) => node.Cluster
         ?? throw new NodeException(NodeErrorKind.InvalidNodeState,

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Linq;
 using System.Threading.Tasks;
 using PiCluster.Engine;
@@ -28,23 +27,13 @@ public sealed class ImagePullPhase : ClusterPhase
     public override PhaseTargets Targets => PhaseTargets.Leader;
 
     /// <inheritdoc />
-    public override Task<StepPlan> PlanAsync(PhaseContext context)
-    {
-        var status = context.State.Get(KubeadmConfigPhase.Status);
-        if (status.IsKnown && status.Value.ClusterRunning)
-            return Task.FromResult(StepPlan.Unchanged(status.Value));
-        return Task.FromResult(new StepPlan(new[]
-        {
-            new Change($"pull the control-plane images (kubeadm config images pull --config {KubeadmConfiguration.RemotePath})"),
-        }));
-    }
+    public override Task<StepPlan> PlanAsync(PhaseContext context) => ControlPlaneNodes.UnlessClusterRunning(context,
+        $"pull the control-plane images (kubeadm config images pull --config {KubeadmConfiguration.RemotePath})");
 
     /// <inheritdoc />
     public override async Task<object?> ApplyAsync(StepPlan plan, PhaseContext context)
     {
-        var command = new RemoteCommand(ShellText.WithVariables(RemoteScripts.Load("kubeadm-images"),
-            new Dictionary<string, string> { ["PICLUSTER_CONFIG"] = KubeadmConfiguration.RemotePath }),
-            asRoot: true, timeout: Timeout, display: $"{Name}: kubeadm config images pull --config {KubeadmConfiguration.RemotePath}");
+        var command = ControlPlaneNodes.KubeadmCommand("kubeadm-images", $"{Name}: kubeadm config images pull --config {KubeadmConfiguration.RemotePath}", Timeout);
         var result = await context.Session.RunAsync(command, context.Cancellation).ConfigureAwait(false);
         if (!result.Succeeded)
             throw new NodeException(NodeErrorKind.StepFailed,

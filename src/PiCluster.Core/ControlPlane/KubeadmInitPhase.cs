@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Linq;
 using System.Text.RegularExpressions;
 using System.Threading.Tasks;
@@ -37,23 +36,13 @@ public sealed class KubeadmInitPhase : ClusterPhase
     public override PhaseTargets Targets => PhaseTargets.Leader;
 
     /// <inheritdoc />
-    public override Task<StepPlan> PlanAsync(PhaseContext context)
-    {
-        var status = context.State.Get(KubeadmConfigPhase.Status);
-        if (status.IsKnown && status.Value.ClusterRunning)
-            return Task.FromResult(StepPlan.Unchanged(status.Value));
-        return Task.FromResult(new StepPlan(new[]
-        {
-            new Change($"kubeadm init --config {KubeadmConfiguration.RemotePath}: the control plane on {context.Node.LanAddress}:{KubeadmConfiguration.BindPort}"),
-        }));
-    }
+    public override Task<StepPlan> PlanAsync(PhaseContext context) => ControlPlaneNodes.UnlessClusterRunning(context,
+        $"kubeadm init --config {KubeadmConfiguration.RemotePath}: the control plane on {context.Node.LanAddress}:{KubeadmConfiguration.BindPort}");
 
     /// <inheritdoc />
     public override async Task<object?> ApplyAsync(StepPlan plan, PhaseContext context)
     {
-        var command = new RemoteCommand(ShellText.WithVariables(RemoteScripts.Load("kubeadm-init"),
-            new Dictionary<string, string> { ["PICLUSTER_CONFIG"] = KubeadmConfiguration.RemotePath }),
-            asRoot: true, timeout: Timeout, display: $"{Name}: kubeadm init --config {KubeadmConfiguration.RemotePath}");
+        var command = ControlPlaneNodes.KubeadmCommand("kubeadm-init", $"{Name}: kubeadm init --config {KubeadmConfiguration.RemotePath}", Timeout);
         var result = await context.Session.RunAsync(command, context.Cancellation).ConfigureAwait(false);
         // First, before any of this text can reach a message or a stream.
         RegisterSecrets(context.Redactor, result.Stdout + "\n" + result.Stderr);
