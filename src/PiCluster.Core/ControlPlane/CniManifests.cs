@@ -42,18 +42,21 @@ public sealed record ManifestSource(string Plugin, string Location, string? Expe
 public static class CniManifests
 {
     /// <summary>
-    /// The pins. URLs are the upstream release locations (flannel's GitHub release asset; calico's and canal's files at
-    /// the release tag of projectcalico/calico).
-    /// UNVERIFIED: no SHA-256 is recorded yet. PiCluster's build machines cannot download these files, and a hash that
-    /// nobody computed from the real file must not be written here. Record each one from the real file
-    /// (<c>curl -fsSL URL | sha256sum</c>) and add a test that pins it; until then a release manifest is refused unless
-    /// the cluster file's <c>network.manifestSha256</c> names its hash.
+    /// The pins: each URL is a file at a release tag of its upstream repository, as raw.githubusercontent.com serves it
+    /// (byte for byte the blob at that tag), so the hash is the hash of that blob. They were computed from the upstream
+    /// repositories' history (<c>git show v0.27.4:Documentation/kube-flannel.yml | sha256sum</c> in flannel-io/flannel,
+    /// tag commit 20bdda0b; <c>git show v3.30.3:manifests/calico.yaml</c> and <c>canal.yaml</c> in projectcalico/calico,
+    /// tag commit 3302e8bf). flannel's GitHub release asset is not pinned: its release job builds it with kustomize, so its
+    /// bytes are not in the repository and nobody here could hash them.
     /// </summary>
     public static IReadOnlyList<PinnedManifest> Pinned { get; } = new[]
     {
-        new PinnedManifest("flannel", "v0.27.4", "https://github.com/flannel-io/flannel/releases/download/v0.27.4/kube-flannel.yml", Sha256: null, "kube-flannel", "kube-flannel-ds"),
-        new PinnedManifest("calico", "v3.30.3", "https://raw.githubusercontent.com/projectcalico/calico/v3.30.3/manifests/calico.yaml", Sha256: null, "kube-system", "calico-node"),
-        new PinnedManifest("canal", "v3.30.3", "https://raw.githubusercontent.com/projectcalico/calico/v3.30.3/manifests/canal.yaml", Sha256: null, "kube-system", "canal"),
+        new PinnedManifest("flannel", "v0.27.4", "https://raw.githubusercontent.com/flannel-io/flannel/v0.27.4/Documentation/kube-flannel.yml",
+            "2242ee218f3c3e724e4efe5f31826a3e38cfdabf334de41aee2b12b48fd4818d", "kube-flannel", "kube-flannel-ds"),
+        new PinnedManifest("calico", "v3.30.3", "https://raw.githubusercontent.com/projectcalico/calico/v3.30.3/manifests/calico.yaml",
+            "9382d2b27a76f40c170454b408653e6d71e2205ef0aef069e942bb690e7381d0", "kube-system", "calico-node"),
+        new PinnedManifest("canal", "v3.30.3", "https://raw.githubusercontent.com/projectcalico/calico/v3.30.3/manifests/canal.yaml",
+            "0773fcb8e90c6db07190fd15d843b6a9e4235b27d79b8d7999259ec6669dc418", "kube-system", "canal"),
     };
 
     /// <summary>The pinned release of a plugin.</summary>

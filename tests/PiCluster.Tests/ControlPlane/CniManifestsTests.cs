@@ -30,21 +30,33 @@ public class CniManifestsTests
     }
 
     [Fact]
-    public void NoPinnedHashIsPresentedAsVerified()
+    public void EveryPinIsAFileAtItsReleaseTagWithItsHash()
     {
-        // Every recorded hash must come from the real published file; until someone has computed one it stays null.
-        Assert.All(CniManifests.Pinned, p => Assert.True(p.Sha256 is null || System.Text.RegularExpressions.Regex.IsMatch(p.Sha256, "^[0-9a-f]{64}$")));
+        // raw.githubusercontent.com at a tag serves the blob as committed, which is what the recorded hashes were computed from.
+        Assert.All(CniManifests.Pinned, p => Assert.Matches($"^https://raw\\.githubusercontent\\.com/[^/]+/[^/]+/{p.Version.Replace(".", "\\.")}/", p.Url));
+        Assert.All(CniManifests.Pinned, p => Assert.Matches("^[0-9a-f]{64}$", p.Sha256 ?? ""));
+        Assert.Equal(3, CniManifests.Pinned.Select(p => p.Sha256).Distinct().Count());
     }
 
     [Fact]
-    public void TheReleaseManifestIsTheDefaultAndItsMissingHashRefusesIt()
+    public void TheReleaseManifestIsTheDefaultAndIsCheckedAgainstItsPin()
     {
         var source = CniManifests.Resolve(Cluster("  plugin: calico\n"));
         Assert.Equal((ManifestOrigin.Pinned, "https://raw.githubusercontent.com/projectcalico/calico/v3.30.3/manifests/calico.yaml"), (source.Origin, source.Location));
+        Assert.Equal(CniManifests.For("calico").Sha256, source.ExpectedSha256);
+        var check = ManifestIntegrity.Check(source, Encoding.UTF8.GetBytes("kind: DaemonSet\n"));
+        Assert.Equal(ManifestCheckStatus.Mismatch, check.Status);
+        Assert.False(check.Passed);
+        Assert.Contains(check.ActualSha256, check.Message);
+    }
+
+    [Fact]
+    public void AClusterFileManifestWithoutAHashCannotBeChecked()
+    {
+        var source = CniManifests.Resolve(Cluster("  plugin: flannel\n  manifest: ./f.yml\n"));
         var check = ManifestIntegrity.Check(source, Encoding.UTF8.GetBytes("kind: DaemonSet\n"));
         Assert.Equal(ManifestCheckStatus.NoExpectedHash, check.Status);
         Assert.False(check.Passed);
-        Assert.Contains(check.ActualSha256, check.Message);
         Assert.Contains("network.manifestSha256", check.Message);
     }
 
@@ -73,7 +85,7 @@ public class CniManifestsTests
         Assert.Equal((ManifestOrigin.Pinned, sha), (source.Origin, source.ExpectedSha256));
         // Another plugin than the file's takes its own pin, not the file's manifest or hash.
         var other = CniManifests.Resolve(Cluster($"  plugin: flannel\n  manifest: ./f.yml\n  manifestSha256: {sha}\n"), "calico");
-        Assert.Equal((ManifestOrigin.Pinned, (string?)null), (other.Origin, other.ExpectedSha256));
+        Assert.Equal((ManifestOrigin.Pinned, CniManifests.For("calico").Sha256), (other.Origin, other.ExpectedSha256));
     }
 
     [Fact]

@@ -27,6 +27,7 @@ public class PodNetworkPhaseTests
         public string? Record;
         public bool AdminConf = true;
         public byte[] Served = Flannel;
+        public string ServedUrl = Url;
         public Queue<string> Phases = new(new[] { "Pending", "Running" });
         public string LastPhase = "Running";
 
@@ -45,7 +46,7 @@ public class PodNetworkPhaseTests
             if (s.Contains("picluster_file_section record", StringComparison.Ordinal))
             {
                 var text = new StringBuilder();
-                if (s.Contains($"PICLUSTER_URL='{Url}'", StringComparison.Ordinal)) text.Append("@@ manifest\n").Append(Convert.ToBase64String(Served)).Append('\n');
+                if (s.Contains($"PICLUSTER_URL='{ServedUrl}'", StringComparison.Ordinal)) text.Append("@@ manifest\n").Append(Convert.ToBase64String(Served)).Append('\n');
                 text.Append(Record is null ? "@@ record !missing\n" : $"@@ record\n{Convert.ToBase64String(Encoding.UTF8.GetBytes(Record + "\n"))}\n");
                 text.Append("@@ admin_conf\n").Append(AdminConf ? "yes\n" : "no\n");
                 if (AdminConf) text.Append("@@ pods\n").Append(Convert.ToBase64String(Encoding.UTF8.GetBytes(Pods()))).Append('\n');
@@ -129,10 +130,24 @@ public class PodNetworkPhaseTests
     }
 
     [Fact]
-    public void APinnedManifestWithoutARecordedHashIsRefusedWithWhatToDo()
+    public void APinnedManifestIsCheckedAgainstItsRecordedHash()
+    {
+        // The pinned calico URL serves other bytes (a mirror or a proxy that rewrote it): refused against the pin's hash.
+        var pin = CniManifests.For("calico");
+        var connector = new FakeConnector(new Leader { ServedUrl = pin.Url }.Answer);
+        var host = ControlPlanePhaseTests.Run(connector, ControlPlanePhaseTests.Cluster(), approve: true, new PodNetworkPhase("calico", TimeSpan.FromSeconds(5), readLocalFile: _ => Flannel));
+
+        var failure = Assert.Single(host.Failures);
+        Assert.Equal(NodeErrorKind.ManifestUntrusted, failure.Kind);
+        Assert.Contains($"not the expected sha256:{pin.Sha256}", failure.Detail, StringComparison.Ordinal);
+        Assert.Empty(Applies(connector));
+    }
+
+    [Fact]
+    public void AClusterFileManifestWithoutAHashIsRefusedWithWhatToDo()
     {
         var connector = new FakeConnector(new Leader().Answer);
-        var host = ControlPlanePhaseTests.Run(connector, ControlPlanePhaseTests.Cluster(), approve: true, new PodNetworkPhase("calico", TimeSpan.FromSeconds(5), readLocalFile: _ => Flannel));
+        var host = ControlPlanePhaseTests.Run(connector, ControlPlanePhaseTests.Cluster("", Network(Url, null)), approve: true, Phase());
 
         var failure = Assert.Single(host.Failures);
         Assert.Equal(NodeErrorKind.ManifestUntrusted, failure.Kind);
