@@ -18,8 +18,8 @@ internal static class FactBatch
 
     /// <summary>The one command that runs every part, as root when they do.</summary>
     /// <param name="parts">Commands of one kind: all as root, or all as the SSH user.</param>
-    /// <param name="defaultTimeout">The session's timeout for a part without one of its own.</param>
-    public static RemoteCommand Compose(IReadOnlyList<RemoteCommand> parts, TimeSpan defaultTimeout)
+    /// <param name="factTimeout">How long the whole batch may take, unless a part's own timeout is longer.</param>
+    public static RemoteCommand Compose(IReadOnlyList<RemoteCommand> parts, TimeSpan factTimeout)
     {
         if (parts.Count == 0) throw new ArgumentException("A batch needs at least one part.", nameof(parts));
         if (parts.Any(p => p.AsRoot != parts[0].AsRoot)) throw new ArgumentException("A batch runs as root or as the user, not both.", nameof(parts));
@@ -31,7 +31,9 @@ internal static class FactBatch
             var data = part.Input ?? "";
             input.Append(utf8.GetByteCount(data).ToString(CultureInfo.InvariantCulture)).Append('\n').Append(data);
         }
-        var timeout = parts.Aggregate(TimeSpan.Zero, (sum, p) => sum + (p.Timeout ?? defaultTimeout));
+        // Not the sum of the parts' budgets: facts come back in seconds, and summing ten-minute command budgets made a hung
+        // node hold its run for an hour.
+        var timeout = parts.Select(p => p.Timeout ?? TimeSpan.Zero).Append(factTimeout).Max();
         var display = "facts in one round trip: " + string.Join(", ", parts.Select(p => p.Display ?? "a script"));
         return new RemoteCommand(RemoteScripts.Load("fact-batch"), parts[0].AsRoot, input.ToString(), timeout, display);
     }

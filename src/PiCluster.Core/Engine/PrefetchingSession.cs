@@ -38,7 +38,7 @@ internal sealed class PrefetchingSession : INodeSession
     /// kind (as root, as the user). Repeated commands are read once. A batch that fails as a whole is ignored: each
     /// step then runs its own command.
     /// </summary>
-    public async Task PrefetchAsync(IEnumerable<RemoteCommand> commands, TimeSpan defaultTimeout, CancellationToken cancellation)
+    public async Task PrefetchAsync(IEnumerable<RemoteCommand> commands, TimeSpan factTimeout, CancellationToken cancellation)
     {
         var distinct = commands.GroupBy(Key).Select(g => g.First()).ToList();
         foreach (var kind in distinct.GroupBy(c => c.AsRoot))
@@ -46,7 +46,7 @@ internal sealed class PrefetchingSession : INodeSession
             var parts = kind.ToList();
             // One command gains nothing from a batch: it is run as itself when the step asks.
             if (parts.Count < 2) continue;
-            var batch = await _inner.RunAsync(FactBatch.Compose(parts, defaultTimeout), cancellation).ConfigureAwait(false);
+            var batch = await _inner.RunAsync(FactBatch.Compose(parts, factTimeout), cancellation).ConfigureAwait(false);
             var results = FactBatch.Parse(batch, parts.Count);
             if (results is null) continue;
             lock (_gate)

@@ -18,6 +18,13 @@ public sealed class RunOptions
     /// </summary>
     public System.TimeSpan LockLease { get; set; } = System.TimeSpan.FromSeconds(120);
 
+    /// <summary>
+    /// How long the facts of a run may take on a node. They are read in one round trip (<see cref="FactBatch"/>), and reading
+    /// files takes seconds even under emulation: a node that has not answered within this is hung, and fails with a timeout
+    /// instead of holding the run for the sum of every step's command budget.
+    /// </summary>
+    public System.TimeSpan FactTimeout { get; set; } = System.TimeSpan.FromMinutes(3);
+
     /// <summary>Take over a node's run lock even when another run holds it, with a warning (the cmdlets' -Force).</summary>
     public bool TakeOverLock { get; set; }
 }

@@ -82,10 +82,13 @@ public class FactBatchTests
         Assert.Null(FactBatch.Parse(new CommandResult(1, "@@picluster-part 0 0 0 0\n", ""), 1));
 
     [Fact]
-    public void TheBatchMayRunAsLongAsItsPartsTogether()
+    public void TheBatchIsBoundedByTheFactTimeoutNotBySummingItsParts()
     {
-        var parts = new[] { new RemoteCommand("a", asRoot: true, timeout: TimeSpan.FromMinutes(2)), new RemoteCommand("b", asRoot: true) };
-        Assert.Equal(TimeSpan.FromMinutes(12), FactBatch.Compose(parts, TimeSpan.FromMinutes(10)).Timeout);
+        var parts = new[] { new RemoteCommand("a", asRoot: true, timeout: TimeSpan.FromMinutes(2)), new RemoteCommand("b", asRoot: true), new RemoteCommand("c", asRoot: true) };
+        Assert.Equal(TimeSpan.FromMinutes(3), FactBatch.Compose(parts, TimeSpan.FromMinutes(3)).Timeout);
+        // A part that needs longer than the fact budget keeps its own.
+        var slow = new[] { new RemoteCommand("a", asRoot: true, timeout: TimeSpan.FromMinutes(5)), new RemoteCommand("b", asRoot: true) };
+        Assert.Equal(TimeSpan.FromMinutes(5), FactBatch.Compose(slow, TimeSpan.FromMinutes(3)).Timeout);
     }
 
     /// <summary>A step that reads one fact (a file on "the node", here a temp dir) and, when told to, writes it.</summary>
