@@ -3,9 +3,12 @@
 
 Usage: outputs.py STATE_DIR REPO_PORT|"" NODE...   (called by `lab`; a module so the host tests can run it)
 """
+import hashlib
 import json
 import os
 import sys
+
+STANDIN_MANIFESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "standins", "manifests")
 
 
 def _pid(node_dir, name):
@@ -48,7 +51,13 @@ def write(state, repo_port, names):
         y += [f"  packageRepository: {base}", f"  repositoryKey: {os.path.join(state, 'repo-release.key')}"]
     else:
         y += ['  packageRepository: ""', '  repositoryKey: ""']
-    y += ["network:", "  plugin: flannel", "runtime:", "  name: containerd", "ssh:", "  user: pi", "  port: 22",
+    y += ["network:", "  plugin: flannel"]
+    if repo_port:
+        # The pinned upstream manifest cannot be downloaded here: the nodes fetch the lab's stand-in, checked by its hash.
+        with open(os.path.join(STANDIN_MANIFESTS, "kube-flannel.yml"), "rb") as f:
+            sha = hashlib.sha256(f.read()).hexdigest()
+        y += [f"  manifest: http://10.0.2.2:{repo_port}/manifests/kube-flannel.yml", f"  manifestSha256: {sha}"]
+    y += ["runtime:", "  name: containerd", "ssh:", "  user: pi", "  port: 22",
           f"  identityFile: {os.path.join(state, 'id_ed25519')}", f"  configFile: {os.path.join(state, 'ssh_config')}",
           "lan:", "  interface: eth0", "  prefixLength: 24", "nodes:"]
     for i, n in enumerate(nodes):

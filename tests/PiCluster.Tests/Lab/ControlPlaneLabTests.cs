@@ -59,8 +59,9 @@ public sealed class ControlPlaneLabTests(LabFixture lab, ITestOutputHelper outpu
         var text = File.ReadAllText(lab.ClusterFilePath);
         var manifest = plugin == "flannel" ? "kube-flannel.yml" : plugin + ".yaml";
         var sha = ManifestIntegrity.Sha256(File.ReadAllBytes(Path.Combine(lab.RepoRoot, "tests", "lab", "standins", "manifests", manifest)));
-        text = text.Replace("network:\n  plugin: flannel\n",
-            $"network:\n  plugin: {plugin}\n  manifest: http://10.0.2.2:{lab.RepoPort}/manifests/{manifest}\n  manifestSha256: {sha}\n", StringComparison.Ordinal);
+        // The lab's file names the flannel stand-in already; a test's plugin replaces the whole network block.
+        text = Regex.Replace(text, @"\nnetwork:\n(  .*\n)*",
+            $"\nnetwork:\n  plugin: {plugin}\n  manifest: http://10.0.2.2:{lab.RepoPort}/manifests/{manifest}\n  manifestSha256: {sha}\n");
         if (podSubnet is not null)
             text = text.Replace("  podSubnet: 10.244.0.0/16\n", $"  podSubnet: {podSubnet}\n", StringComparison.Ordinal);
         var cluster = ClusterFileLoader.Parse(text, lab.ClusterFilePath);

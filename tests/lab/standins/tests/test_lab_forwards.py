@@ -5,6 +5,7 @@ cluster.yaml's certSANs naming the forwarded address).
 Run: python3 -m unittest discover -s tests/lab/standins/tests
 """
 import importlib.util
+import hashlib
 import json
 import os
 import re
@@ -87,6 +88,16 @@ class OutputTests(unittest.TestCase):
                       "    role: control-plane\n    ssh: { port: 40022 }\n", text)
         with open(os.path.join(self.state, "nodes.json")) as f:
             self.assertIsNone(json.load(f)["repoPort"])
+
+    def test_cluster_yaml_names_the_lab_manifest_with_its_hash(self):
+        # The pinned upstream manifests are out of reach: the lab's file points at the stand-in the repo serves.
+        outputs.write(self.state, "8123", ["node1", "node2"])
+        with open(os.path.join(self.state, "cluster.yaml")) as f:
+            network = f.read().split("\nnetwork:\n", 1)[1].split("\nruntime:", 1)[0]
+        with open(os.path.join(outputs.STANDIN_MANIFESTS, "kube-flannel.yml"), "rb") as f:
+            sha = hashlib.sha256(f.read()).hexdigest()
+        self.assertEqual("  plugin: flannel\n  manifest: http://10.0.2.2:8123/manifests/kube-flannel.yml\n"
+                         "  manifestSha256: " + sha, network)
 
 
 if __name__ == "__main__":
