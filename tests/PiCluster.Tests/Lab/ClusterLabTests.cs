@@ -107,7 +107,7 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
         // Initialize-PiNode: every part, one reboot, one connection per node. -WhatIf over OpenSSH says what it would
         // change; the run itself goes over SSH.NET and must make exactly those changes (the transports agree, issue 13).
         var bootIds = await Task.WhenAll(nodes.Select(n => lab.SshOkAsync(n.Name, "cat /proc/sys/kernel/random/boot_id")));
-        var initialize = InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [] });
+        var initialize = InitializeNodeStep.Create(Preparation());
         var (planned, _) = Run(nodes, [initialize], whatIf: true);
         Assert.True(planned.Failures.Count == 0, Describe(planned));
         var (prepared, connector) = Run(nodes, [initialize], transport: SshTransport.SshNet);
@@ -140,7 +140,7 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
         }
 
         // Converged: second runs change nothing (and do not reboot).
-        var (again, againConnector) = Run(nodes, [InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [], SkipTimeSyncWait = true }), .. packageSteps]);
+        var (again, againConnector) = Run(nodes, [InitializeNodeStep.Create(Preparation(skipTimeSyncWait: true)), .. packageSteps]);
         Assert.True(again.Failures.Count == 0, Describe(again));
         Assert.Equal(9, again.Results.Count());
         Assert.All(again.Results, r => Assert.Equal(StepStatus.Unchanged, r.Status));
@@ -155,7 +155,7 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
         }
 
         // ... and over SSH.NET too.
-        var (againSshNet, againSshNetConnector) = Run(nodes, [InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [], SkipTimeSyncWait = true }), .. packageSteps],
+        var (againSshNet, againSshNetConnector) = Run(nodes, [InitializeNodeStep.Create(Preparation(skipTimeSyncWait: true)), .. packageSteps],
             transport: SshTransport.SshNet);
         Assert.True(againSshNet.Failures.Count == 0, Describe(againSshNet));
         Assert.All(againSshNet.Results, r => Assert.Equal(StepStatus.Unchanged, r.Status));

@@ -48,7 +48,7 @@ public sealed class ControlPlaneLabTests(LabFixture lab, ITestOutputHelper outpu
         var nodes = Nodes(lab, Three);
         var (packages, _) = Run(nodes, [new ContainerRuntimeStep(), new KubernetesPackagesStep()]);
         Assert.True(packages.Failures.Count == 0, Describe(packages));
-        var (prepared, _) = Run(nodes, [InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [] })]);
+        var (prepared, _) = Run(nodes, [InitializeNodeStep.Create(Preparation())]);
         Assert.True(prepared.Failures.Count == 0, Describe(prepared));
         await lab.SnapshotAsync(Prepared, Three);
     }

@@ -8,6 +8,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using PiCluster.Clusters;
 using PiCluster.Engine;
+using PiCluster.Steps.NodePrep;
 using PiCluster.Tests.Fakes;
 using PiCluster.Transport;
 
@@ -66,6 +67,15 @@ public static class LabRuns
 {
     /// <summary>The lab's SNTP server as the nodes reach it (public servers are neither reachable nor allowed).</summary>
     public static readonly string[] LabNtp = ["10.0.2.2"];
+
+    /// <summary>
+    /// Initialize-PiNode's settings for lab nodes: the lab's NTP server only, and a reboot bound of 10 minutes, because a
+    /// reboot under emulation on a loaded host took 6 minutes (boards take well under the product's 5).
+    /// </summary>
+    public static NodePreparationOptions Preparation(bool skipTimeSyncWait = false) => new()
+    {
+        NtpServers = LabNtp, FallbackNtpServers = [], SkipTimeSyncWait = skipTimeSyncWait, RebootTimeout = TimeSpan.FromMinutes(10),
+    };
 
     public static IReadOnlyList<PiNode> Nodes(LabFixture lab, params string[] names) =>
         ClusterNodes.ToPiNodes(ClusterFileLoader.Load(lab.ClusterFilePath)).Where(n => names.Contains(n.Name)).ToList();

@@ -152,9 +152,9 @@ public sealed class NodePrepLabTests(LabFixture lab)
         var leftovers = await lab.SshOkAsync("node2", "sudo find /etc /boot -name '.*.picluster-tmp.*' | wc -l; wc -l < /boot/firmware/cmdline.txt; sudo bash -n /etc/default/grub 2>/dev/null; echo ok");
         Assert.Equal(["0", "1", "ok"], leftovers.Split('\n'));
 
-        var (rerun, _) = Run(nodes, [InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [] })]);
+        var (rerun, _) = Run(nodes, [InitializeNodeStep.Create(Preparation())]);
         Assert.True(rerun.Failures.Count == 0, Describe(rerun));
-        var (third, _) = Run(nodes, [InitializeNodeStep.Create(new NodePreparationOptions { NtpServers = LabNtp, FallbackNtpServers = [], SkipTimeSyncWait = true })]);
+        var (third, _) = Run(nodes, [InitializeNodeStep.Create(Preparation(skipTimeSyncWait: true))]);
         AssertAll(third, nodes, 1, StepStatus.Unchanged);
         Assert.Contains("cgroup_memory=1", await lab.SshOkAsync("node2", "cat /proc/cmdline"));
         Assert.Equal("0", await lab.SshOkAsync("node2", "tail -n +2 /proc/swaps | wc -l"));
