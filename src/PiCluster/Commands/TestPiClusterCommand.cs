@@ -28,13 +28,16 @@ public sealed class TestPiClusterCommand : PiNodeCommandBase
     public SwitchParameter Quiet { get; set; }
 
     /// <inheritdoc />
-    protected override void Run(IReadOnlyList<PiNode> nodes, IRunHost host, CancellationToken cancellation)
+    protected override void Run(IReadOnlyList<PiNode> nodes, IRunHost host, CancellationToken cancellation) => Check(nodes, host, Quiet, cancellation);
+
+    /// <summary>The checks, or with <paramref name="quiet"/> their verdict alone (cmdlet-logic tests call this: a switch cannot be set outside PowerShell).</summary>
+    internal void Check(IReadOnlyList<PiNode> nodes, IRunHost host, bool quiet, CancellationToken cancellation)
     {
         // A path is relative to PowerShell's current location, not the process's.
         var path = KubeconfigPath is null ? KubeconfigFile.DefaultPath
             : System.IO.Path.IsPathFullyQualified(KubeconfigPath) ? KubeconfigPath : GetUnresolvedProviderPathFromPSPath(KubeconfigPath);
         var runner = new ClusterCheckRunner(CreateConnector(), CreateRunOptions(), path);
-        if (!Quiet)
+        if (!quiet)
         {
             runner.Run(nodes, host, cancellation);
             return;

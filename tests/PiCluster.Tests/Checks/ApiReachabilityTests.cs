@@ -30,7 +30,7 @@ public sealed class ApiReachabilityTests : IDisposable
         _otherCa.Dispose();
     }
 
-    private static X509Certificate2 MakeCa(string name)
+    internal static X509Certificate2 MakeCa(string name)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=" + name, key, HashAlgorithmName.SHA256);
@@ -40,7 +40,7 @@ public sealed class ApiReachabilityTests : IDisposable
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(10));
     }
 
-    private static X509Certificate2 Issue(X509Certificate2 ca, string subject, bool server)
+    internal static X509Certificate2 Issue(X509Certificate2 ca, string subject, bool server)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
@@ -69,12 +69,14 @@ public sealed class ApiReachabilityTests : IDisposable
     private static string B64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
 
     /// <summary>A kubeconfig like Export-PiKubeconfig's: context, cluster and user, the credential as data.</summary>
-    private string Kubeconfig(int port, X509Certificate2 ca, X509Certificate2? client, string? token = null)
+    private string Kubeconfig(int port, X509Certificate2 ca, X509Certificate2? client, string? token = null) => WriteKubeconfig(_dir, port, ca, client, token);
+
+    internal static string WriteKubeconfig(string dir, int port, X509Certificate2 ca, X509Certificate2? client, string? token = null)
     {
         var user = client is not null
             ? $"    client-certificate-data: {B64(Pem(client))}\n    client-key-data: {B64(KeyPem(client))}\n"
             : $"    token: {token}\n";
-        var path = Path.Combine(_dir, "config");
+        var path = Path.Combine(dir, "config");
         File.WriteAllText(path, "apiVersion: v1\nkind: Config\nclusters:\n- name: other\n  cluster:\n    server: https://10.1.1.1:6443\n"
             + $"- name: homelab\n  cluster:\n    certificate-authority-data: {B64(Pem(ca))}\n    server: https://127.0.0.1:{port}\n"
             + "contexts:\n- name: homelab\n  context:\n    cluster: homelab\n    user: homelab-admin\ncurrent-context: other\n"
@@ -83,7 +85,7 @@ public sealed class ApiReachabilityTests : IDisposable
     }
 
     /// <summary>A loopback API server: 200 "ok" on /readyz for a client certificate of the CA, 401 otherwise.</summary>
-    private sealed class FakeApiServer : IDisposable
+    internal sealed class FakeApiServer : IDisposable
     {
         private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
         private readonly X509Certificate2 _certificate;
