@@ -30,7 +30,7 @@ public static class ApiReachability
     {
         Endpoint endpoint;
         try { endpoint = Read(kubeconfigPath, context); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or YamlDotNet.Core.YamlException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or YamlDotNet.Core.YamlException or ArgumentException)
         {
             return new ApiProbe(false, $"cannot use {kubeconfigPath}: {e.Message}",
                 $"Run Export-PiKubeconfig (with -KubeconfigPath {kubeconfigPath} if it is not ~/.kube/config) to merge the cluster's context '{context}'.");
@@ -60,7 +60,8 @@ public static class ApiReachability
                             ? "The kubeconfig's credential is not accepted: run Export-PiKubeconfig again to take the cluster's current admin credential."
                             : "The API server is not ready: look at the control plane's pods (kubectl -n kube-system get pods) and the kubelet's log there.");
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellation.IsCancellationRequested)
+            // Whatever fails here (TLS, DNS, refused, timeout) is the check's finding, not the run's failure.
+            catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
             {
                 var why = e is TaskCanceledException ? $"no answer within {timeout.TotalSeconds:0} s" : Reason(e);
                 return new ApiProbe(false, $"{url} (context {context} of {kubeconfigPath}): {why}",
