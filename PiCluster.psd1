@@ -26,6 +26,7 @@
         'Set-PiNetwork'
         'Set-PiSwap'
         'Set-PiTimeSync'
+        'Test-PiCluster'
         'Test-PiNode'
     )
     FunctionsToExport    = @()

@@ -7,8 +7,9 @@ BeforeDiscovery {
     $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
     Import-Module (Join-Path $RepoRoot 'PiCluster.psd1') -Force
     # Every cmdlet that works on nodes, with what it needs besides -Node to run at all.
+    # Test-PiCluster reports unreachable nodes in its results instead (tested below).
     $script:NodeCmdlets = @(Get-Command -Module PiCluster -CommandType Cmdlet |
-        Where-Object { $_.Parameters.ContainsKey('Node') } |
+        Where-Object { $_.Parameters.ContainsKey('Node') -and $_.Name -ne 'Test-PiCluster' } |
         ForEach-Object {
             $extra = @{}
             if ($_.Name -eq 'Invoke-PiCommand') { $extra.Command = 'true' }
@@ -64,6 +65,51 @@ Describe 'The error of an unreachable node, from <Name>' -ForEach $NodeCmdlets {
         @([regex]::Matches($message, '\bdown\b')).Count | Should -Be 1
         @([regex]::Matches($message, '\b(Connect|Preflight|Command):')).Count | Should -Be 1
         $failures[0].Exception.Message | Should -BeExactly $message
+    }
+}
+
+Describe 'Test-PiCluster on a cluster it cannot reach' {
+    BeforeAll {
+        $file = Join-Path $TestDrive 'down.yaml'
+        Set-Content -Path $file -Value "name: down`nkubernetes:`n  version: '1.34'`nnodes:`n  - { name: cp1, address: 127.0.0.1, role: control-plane, ssh: { port: 1 } }`n  - { name: w1, address: 127.0.0.2, role: worker, ssh: { port: 1 } }`n"
+        $kubeconfig = Join-Path $TestDrive 'no-kubeconfig'
+        $results = @(Test-PiCluster -Path $file -KubeconfigPath $kubeconfig -ErrorVariable failures -ErrorAction SilentlyContinue)
+    }
+
+    It 'fails every check with the reason, and writes no error record' {
+        $failures.Count | Should -Be 0
+        $results.Count | Should -Be (8 + 7 + 3)
+        $results | Where-Object Passed | Should -BeNullOrEmpty
+        $results | ForEach-Object { $_.Cluster | Should -Be 'down' }
+        ($results | Where-Object { $_.Node.Name -eq 'w1' -and $_.Check -eq 'Swap' }).Detail | Should -Match 'cannot be evaluated: the node could not be read \(.*cannot reach 127\.0\.0\.2:1 over SSH'
+        ($results | Where-Object Check -EQ 'NodeReady' | Select-Object -First 1).Detail | Should -Match '^cannot be evaluated: cp1 could not be read'
+        ($results | Where-Object Check -EQ 'ApiReachable').Remedy | Should -Match 'Export-PiKubeconfig'
+    }
+
+    It 'shows them in the cluster''s table' {
+        ($results | Format-Table | Out-String) | Should -Match 'Cluster: down'
+    }
+
+    It 'answers one $false with -Quiet' {
+        $quiet = @(Test-PiCluster -Path $file -KubeconfigPath $kubeconfig -Quiet)
+        $quiet.Count | Should -Be 1
+        $quiet[0] | Should -BeExactly $false
+    }
+
+    It 'gives the documented check script the exit code 1' {
+        $script = Join-Path $TestDrive 'check.ps1'
+        Set-Content -Path $script -Value @"
+Import-Module '$(Join-Path $RepoRoot 'PiCluster.psd1')'
+`$ok = Test-PiCluster -Path '$file' -KubeconfigPath '$kubeconfig' -Quiet
+"all passed: `$ok"
+exit [int](-not `$ok)
+"@
+        # This pwsh again: under `dotnet tool run` the process is dotnet with pwsh.dll.
+        $pwsh = (Get-Process -Id $PID).Path
+        $pwshArgs = @(if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        $said = & $pwsh @pwshArgs -NoProfile -File $script | Out-String
+        $LASTEXITCODE | Should -Be 1
+        $said | Should -Match 'all passed: False'
     }
 }
 

@@ -60,6 +60,7 @@ internal sealed class RunScope
             r.Changes.Select(c => new Change(Redactor.Redact(c.Description), c.Diff is null ? null : Redactor.Redact(c.Diff), c.RebootRequired)).ToList(),
             r.Duration, Redactor.Redact(r.Message), r.RebootRequired, RedactedData(r.Data)),
         Checks.CheckResult c => new Checks.CheckResult(c.Node, c.Check, c.Passed, c.Severity, Redactor.Redact(c.Detail), Redactor.Redact(c.Remedy)),
+        Checks.Cluster.ClusterCheckResult c => new Checks.Cluster.ClusterCheckResult(c.Cluster, c.Node, c.Check, c.Passed, c.Severity, Redactor.Redact(c.Detail), Redactor.Redact(c.Remedy)),
         CommandOutput o => new CommandOutput(o.Node, o.ExitCode, Redactor.RedactKnown(o.Output), Redactor.Redact(o.Error), o.Duration),
         _ => item,
     };
@@ -75,17 +76,24 @@ internal sealed class RunScope
     /// <summary>Opens the node's one session for this run; on failure reports it and returns null.</summary>
     public async Task<INodeSession?> OpenAsync(PiNode node, string step, CancellationToken cancellation)
     {
+        var (session, error) = await TryOpenAsync(node, cancellation).ConfigureAwait(false);
+        if (error is not null) Fail(node, step, error, cancellation);
+        return session;
+    }
+
+    /// <summary>Opens the node's one session for this run; on failure returns why instead (a caller that reports it its own way).</summary>
+    public async Task<(INodeSession? Session, NodeException? Error)> TryOpenAsync(PiNode node, CancellationToken cancellation)
+    {
         try
         {
             Verbose($"{node.Name}: connecting to {SshErrors.Destination(node)} with the {SshTransports.For(node, Options.Connect)} transport");
             var session = await _connector.OpenAsync(node, Options.Connect, cancellation).ConfigureAwait(false);
-            return new VerboseSession(session, Verbose, Redactor);
+            return (new VerboseSession(session, Verbose, Redactor), null);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
             // Whatever went wrong before a connection existed, the node is not reachable for this run.
-            Fail(node, step, e is NodeException ? e : new NodeException(NodeErrorKind.NodeUnreachable, e.Message, e), cancellation);
-            return null;
+            return (null, e as NodeException ?? new NodeException(NodeErrorKind.NodeUnreachable, e.Message, e));
         }
     }
 

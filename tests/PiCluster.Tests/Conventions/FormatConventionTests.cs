@@ -12,8 +12,9 @@ public class FormatConventionTests
     {
         var viewed = XDocument.Load(ModulePaths.FormatFile).Descendants("ViewSelectedBy").Elements("TypeName")
             .Select(t => t.Value.Trim()).ToHashSet();
+        // A primitive (Test-PiCluster -Quiet's boolean) is formatted by PowerShell itself.
         var missing = ModuleSurface.Cmdlets.SelectMany(c => c.OutputTypes).Distinct()
-            .Where(t => !viewed.Contains(t.FullName!)).Select(t => t.FullName);
+            .Where(t => !t.IsPrimitive && !viewed.Contains(t.FullName!)).Select(t => t.FullName);
         Assert.Empty(missing);
     }
 

@@ -3,6 +3,8 @@
 See ../README.md for what is real and what is faked.
 """
 import argparse
+import base64
+import calendar
 import http.client
 import json
 import os
@@ -856,6 +858,89 @@ The reset process does not clean your kubeconfig files and you must remove them 
 Please, check the contents of the $HOME/.kube/config file.""")
 
 
+# ---------------------------------------------------------------- certs check-expiration
+# What real kubeadm lists, in its order: (name, file under the cert dir or a kubeconfig under /etc/kubernetes, CA).
+CERTS = (("admin.conf", "kubeconfig:admin.conf", "ca"), ("apiserver", "apiserver.crt", "ca"),
+         ("apiserver-etcd-client", "apiserver-etcd-client.crt", "etcd-ca"),
+         ("apiserver-kubelet-client", "apiserver-kubelet-client.crt", "ca"),
+         ("controller-manager.conf", "kubeconfig:controller-manager.conf", "ca"),
+         ("etcd-healthcheck-client", "etcd/healthcheck-client.crt", "etcd-ca"), ("etcd-peer", "etcd/peer.crt", "etcd-ca"),
+         ("etcd-server", "etcd/server.crt", "etcd-ca"), ("front-proxy-client", "front-proxy-client.crt", "front-proxy-ca"),
+         ("scheduler.conf", "kubeconfig:scheduler.conf", "ca"), ("super-admin.conf", "kubeconfig:super-admin.conf", "ca"))
+CAS = (("ca", "ca.crt"), ("etcd-ca", "etcd/ca.crt"), ("front-proxy-ca", "front-proxy-ca.crt"))
+
+
+def _cert_pem(cert_dir, where):
+    """The certificate's PEM, or None when its file (or the kubeconfig's client certificate) is absent."""
+    if where.startswith("kubeconfig:"):
+        try:
+            with open(k.path("/etc/kubernetes/" + where.split(":", 1)[1]), encoding="utf-8") as f:
+                doc = k.yaml_load(f.read()) or {}
+        except OSError:
+            return None
+        users = doc.get("users") or []
+        data = (users[0].get("user") or {}).get("client-certificate-data") if users else None
+        return base64.b64decode(data) if data else None
+    try:
+        with open(os.path.join(k.path(cert_dir), where), "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _not_after(pem):
+    """notAfter as a Unix time, read with openssl as every other certificate fact of the stand-ins."""
+    out = k.openssl("x509", "-noout", "-enddate", stdin=pem).decode().strip()
+    return calendar.timegm(time.strptime(out.split("=", 1)[1].replace("  ", " "), "%b %d %H:%M:%S %Y GMT"))
+
+
+def _residual(seconds):
+    """kubeadm's short human duration (duration.ShortHumanDuration)."""
+    if seconds <= 0:
+        return "<invalid>"
+    for limit, unit, size in ((60, "s", 1), (3600, "m", 60), (48 * 3600, "h", 3600), (2 * 365 * 86400, "d", 86400)):
+        if seconds < limit:
+            return "%d%s" % (seconds // size, unit)
+    return "%dy" % (seconds // (365 * 86400))
+
+
+def cmd_certs(a):
+    if a.certs_cmd != "check-expiration":
+        fail("the stand-in kubeadm supports only `kubeadm certs check-expiration`")
+    if a.output not in ("", "text", "json"):
+        fail('unable to match a printer suitable for the output format "%s", allowed formats are: json,text' % a.output)
+    now = time.time()
+
+    def entry(name, pem, ca=None):
+        e = {"name": name, "expirationDate": None, "residualTime": 0, "externallyManaged": False, "missing": pem is None}
+        if ca:
+            e["caName"] = ca
+        if pem is not None:
+            end = _not_after(pem)
+            e["expirationDate"], e["residualTime"] = k.rfc3339(end), int(end - now)
+        return e
+
+    certs = [entry(n, _cert_pem(a.cert_dir, w), ca) for n, w, ca in CERTS]
+    cas = [entry(n, _cert_pem(a.cert_dir, w)) for n, w in CAS]
+    if a.output == "json":
+        print(json.dumps({"kind": "CertificateExpirationInfo", "apiVersion": "output.kubeadm.k8s.io/v1alpha3",
+                          "certificates": certs, "certificateAuthorities": cas}, indent=4))
+        return
+
+    def when(e):
+        return time.strftime("%b %d, %Y %H:%M UTC", time.gmtime(calendar.timegm(time.strptime(e["expirationDate"], "%Y-%m-%dT%H:%M:%SZ"))))
+
+    log("[check-expiration] Reading configuration from the files on this node (the stand-in does not ask the cluster)...")
+    rows = [("CERTIFICATE", "EXPIRES", "RESIDUAL TIME", "CERTIFICATE AUTHORITY", "EXTERNALLY MANAGED")]
+    rows += [("!MISSING! " + e["name"], "", "", "", "") if e["missing"] else
+             (e["name"], when(e), _residual(e["residualTime"]), e["caName"], "no") for e in certs]
+    print("\n" + "\n".join("%-26s %-24s %-15s %-23s %s" % r for r in rows).rstrip() + "\n")
+    rows = [("CERTIFICATE AUTHORITY", "EXPIRES", "RESIDUAL TIME", "EXTERNALLY MANAGED")]
+    rows += [("!MISSING! " + e["name"], "", "", "") if e["missing"] else
+             (e["name"], when(e), _residual(e["residualTime"]), "no") for e in cas]
+    print("\n".join("%-23s %-24s %-15s %s" % r for r in rows))
+
+
 # ---------------------------------------------------------------- CLI
 def cmd_version(a):
     v = version()
@@ -960,6 +1045,13 @@ def parser():
     ip.add_argument("--kubernetes-version")
     ip.add_argument("--config")
     ip.add_argument("--cri-socket")
+    ce = sub.add_parser("certs")
+    cesub = ce.add_subparsers(dest="certs_cmd")
+    cx = cesub.add_parser("check-expiration")
+    cx.add_argument("--cert-dir", default=PKI)
+    cx.add_argument("--config")
+    cx.add_argument("--kubeconfig")
+    cx.add_argument("-o", "--output", "--experimental-output", default="")
     vp = sub.add_parser("version")
     vp.add_argument("-o", "--output", default="")
     return p
@@ -996,6 +1088,8 @@ def main(argv=None):
         return cmd_version(a)
     if a.cmd == "config":
         return cmd_config(a)
+    if a.cmd == "certs":
+        return cmd_certs(a)
     parser().print_help()
     return 0
 

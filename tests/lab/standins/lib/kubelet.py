@@ -85,7 +85,12 @@ def node_status(endpoint, node_ip, name):
 
 
 def main(argv=None):
-    flags = parse_flags(sys.argv[1:] if argv is None else argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `kubelet --version` prints the version and exits, as the real one does (Test-PiCluster reads it).
+    if any(a in ("--version", "--version=true") for a in argv):
+        print("Kubernetes " + version())
+        return
+    flags = parse_flags(argv)
     extra = os.environ.get("KUBELET_KUBEADM_ARGS")
     if extra is None and os.environ.get("STANDIN_NO_SYSTEMD"):  # host tests: no systemd EnvironmentFile
         m = re.search(r'KUBELET_KUBEADM_ARGS="([^"]*)"', k.read("/var/lib/kubelet/kubeadm-flags.env") or "")

@@ -196,6 +196,68 @@ class PreflightTests(unittest.TestCase):
         self.assertIn("192.0.2.7", r.stderr)
 
 
+class CertsCheckExpirationTests(unittest.TestCase):
+    """kubeadm certs check-expiration and kubelet --version on a node's files: no containerd or root needed."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.base = tempfile.mkdtemp(prefix="standin-certs-")
+        cls.root = make_node(cls.base, "cp1")
+        pki = os.path.join(cls.root, "etc/kubernetes/pki")
+        os.makedirs(pki)
+        k8slib.make_ca(pki + "/ca.crt", pki + "/ca.key")
+        k8slib.gen_rsa_key(pki + "/apiserver.key")
+        with open(pki + "/apiserver.crt", "wb") as f:
+            f.write(k8slib.sign_csr(k8slib.make_csr(pki + "/apiserver.key", "kube-apiserver"), pki + "/ca.crt", pki + "/ca.key",
+                                    sans=["DNS:kubernetes"], server=True))
+        k8slib.gen_rsa_key(pki + "/admin.key")
+        cert = k8slib.sign_csr(k8slib.make_csr(pki + "/admin.key", "kubernetes-admin", "kubeadm:cluster-admins"), pki + "/ca.crt", pki + "/ca.key")
+        with open(pki + "/ca.crt") as f:
+            ca_pem = f.read()
+        with open(pki + "/admin.key") as f:
+            key_pem = f.read()
+        write(os.path.join(cls.root, "etc/kubernetes/admin.conf"), k8slib.yaml_dump(
+            k8slib.kubeconfig_doc("kubernetes", "https://127.0.0.1:6443", ca_pem, "kubernetes-admin", cert.decode(), key_pem)))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.base, ignore_errors=True)
+
+    def test_certs_check_expiration_reads_the_real_certificates(self):
+        r = run("kubeadm", self.root, "certs", "check-expiration", "-o", "json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout)
+        self.assertEqual((doc["kind"], doc["apiVersion"]), ("CertificateExpirationInfo", "output.kubeadm.k8s.io/v1alpha3"))
+        certs = {c["name"]: c for c in doc["certificates"]}
+        self.assertEqual(list(certs)[:2], ["admin.conf", "apiserver"])
+        end = subprocess.run(["openssl", "x509", "-noout", "-enddate", "-in",
+                              os.path.join(self.root, "etc/kubernetes/pki/apiserver.crt")], capture_output=True, text=True).stdout
+        expected = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.strptime(end.strip().split("=", 1)[1].replace("  ", " "), "%b %d %H:%M:%S %Y GMT"))
+        self.assertEqual(certs["apiserver"]["expirationDate"], expected)
+        self.assertEqual((certs["apiserver"]["caName"], certs["apiserver"]["missing"]), ("ca", False))
+        self.assertGreater(certs["apiserver"]["residualTime"], 300 * 86400)
+        self.assertFalse(certs["admin.conf"]["missing"])
+        self.assertGreater(certs["admin.conf"]["residualTime"], 300 * 86400)
+        # The stand-in makes no etcd or front-proxy certificates: kubeadm's list says so, as real kubeadm does.
+        self.assertTrue(certs["etcd-server"]["missing"])
+        self.assertIsNone(certs["etcd-server"]["expirationDate"])
+        cas = {c["name"]: c for c in doc["certificateAuthorities"]}
+        self.assertGreater(cas["ca"]["residualTime"], 9 * 365 * 86400)
+        self.assertNotIn("caName", cas["ca"])
+
+        text = run("kubeadm", self.root, "certs", "check-expiration")
+        self.assertEqual(text.returncode, 0, text.stderr)
+        self.assertRegex(text.stdout, r"(?m)^admin\.conf +\w{3} \d\d, \d{4} \d\d:\d\d UTC +36\dd +ca +no$")
+        self.assertRegex(text.stdout, r"(?m)^!MISSING! etcd-server")
+        self.assertRegex(text.stdout, r"(?m)^ca +\w{3} \d\d, \d{4} \d\d:\d\d UTC +9y +no$")
+        bad = run("kubeadm", self.root, "certs", "check-expiration", "-o", "yaml")
+        self.assertNotEqual(bad.returncode, 0)
+
+    def test_kubelet_version_prints_and_exits(self):
+        r = run("kubelet", self.root, "--version", timeout=10)
+        self.assertEqual((r.returncode, r.stdout), (0, "Kubernetes v1.34.1\n"))
+
+
 @unittest.skipUnless(shutil.which("containerd") and os.geteuid() == 0, "needs Debian's containerd and root")
 class ClusterTests(unittest.TestCase):
     """init -> join -> kubectl, against a real (private) containerd."""
