@@ -49,7 +49,7 @@ Describe 'The error of an unreachable node, from <Name>' -ForEach $NodeCmdlets {
     BeforeAll {
         $node = if ($ControlPlane) { $DownControlPlane } elseif ($Worker) {
             $file = Join-Path $TestDrive 'join.yaml'
-            Set-Content -Path $file -Value "name: jointest`nkubernetes:`n  version: '1.34'`nnodes:`n  - { name: cp, address: 127.0.0.1, role: control-plane, ssh: { port: 1 } }`n  - { name: down, address: 127.0.0.1, ssh: { port: 1 } }`n"
+            Set-Content -Path $file -Value "name: jointest`nkubernetes:`n  version: '1.34'`nnodes:`n  - { name: cp, address: 127.0.0.2, role: control-plane, ssh: { port: 1 } }`n  - { name: down, address: 127.0.0.1, ssh: { port: 1 } }`n"
             Get-PiNode -Path $file -Name down
         } else { $Down }
         $output = & $Name -Node $node @Extra -ErrorVariable failures -ErrorAction SilentlyContinue
