@@ -89,8 +89,13 @@ public sealed class JoinTokenPhase : ClusterPhase
             throw new NodeException(NodeErrorKind.StepFailed, $"could not read the cluster's state on the leader: {ControlPlaneNodes.Tail(result.Stderr)}");
         var output = SectionedOutput.Parse(result.Stdout);
         if (output.GetOr("admin_conf", "no") != "yes")
+        {
+            // A dry run of a run that also makes the cluster (Init declined): plan every join on the CA to come.
+            if (context.State.TryGet(KubeadmConfigPhase.Status, out var status) && status.IsKnown && !status.Value.ClusterRunning)
+                return Plan(context, new JoinCluster("<CA of the cluster phase Init creates>", Array.Empty<string>()), Array.Empty<string>());
             throw new NodeException(NodeErrorKind.InvalidNodeState,
                 "no cluster runs on the leader (no /etc/kubernetes/admin.conf): run Initialize-PiControlPlane before Join-PiWorker.");
+        }
         var ca = output.GetBytes("ca") ?? throw new NodeException(NodeErrorKind.InvalidNodeState,
             "the leader holds admin.conf but no /etc/kubernetes/pki/ca.crt, which the workers' CA pin is computed from.");
         string pin;
@@ -99,10 +104,12 @@ public sealed class JoinTokenPhase : ClusterPhase
         var nodes = output.GetBytes("nodes") ?? throw new NodeException(
             JoinPhase.IsUnreachable(output.GetOr("nodes_error", "")) ? NodeErrorKind.ApiUnreachable : NodeErrorKind.StepFailed,
             $"kubectl get nodes failed on the leader: {ControlPlaneNodes.Tail(output.GetOr("nodes_error", ""), 3)}");
-        var cluster = new JoinCluster(pin, JoinPhase.Nodes(nodes).Select(n => n.Name).ToList());
-        context.Set(Cluster, cluster);
+        return Plan(context, new JoinCluster(pin, JoinPhase.Nodes(nodes).Select(n => n.Name).ToList()), Lines(output.GetOr("stale", "")));
+    }
 
-        var stale = Lines(output.GetOr("stale", ""));
+    private StepPlan Plan(PhaseContext context, JoinCluster cluster, IReadOnlyList<string> stale)
+    {
+        context.Set(Cluster, cluster);
         var joining = context.State.Workers
             .Where(w => context.State.TryGet(WorkerFactsPhase.Kubelet, w, out var kubelet) && kubelet.IsKnown && !cluster.HasJoined(w.Name, kubelet.Value))
             .Select(w => w.Name).ToList();
@@ -111,7 +118,7 @@ public sealed class JoinTokenPhase : ClusterPhase
             changes.Add(new Change($"delete {stale.Count} bootstrap token(s) an earlier PiCluster run left behind ({string.Join(", ", stale)})"));
         if (joining.Count > 0)
             changes.Add(new Change($"create one bootstrap token for {string.Join(", ", joining)} (TTL {Ttl}, description '{TokenDescription}'); it is deleted when the run ends"));
-        return new StepPlan(changes, new JoinTokenPlan(stale, joining, pin));
+        return new StepPlan(changes, new JoinTokenPlan(stale, joining, cluster.CaPin));
     }
 
     private string Ttl => ((int)Math.Ceiling(_options.TokenTtl.TotalMinutes)).ToString(CultureInfo.InvariantCulture) + "m";

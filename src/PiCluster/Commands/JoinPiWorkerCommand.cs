@@ -35,7 +35,7 @@ public sealed class JoinPiWorkerCommand : PiNodeCommandBase
         if (workers.Count == 0)
             ThrowTerminatingError(new ErrorRecord(new PSArgumentException("None of the nodes is a worker: pipe worker nodes, or use -Path with a cluster file that has some."),
                 "NoWorkerNode", ErrorCategory.InvalidArgument, nodes));
-        var clusters = workers.Select(n => n.Cluster).Distinct().ToList();
+        var clusters = workers.Select(n => n.Cluster).DistinctBy(FileOf).ToList();
         if (clusters.Count != 1 || clusters[0] is null)
             ThrowTerminatingError(new ErrorRecord(new PSArgumentException(
                 "Join-PiWorker needs workers of one cluster file, which names their control plane: use -Path with the cluster file, or pipe nodes read from one."),
@@ -47,10 +47,13 @@ public sealed class JoinPiWorkerCommand : PiNodeCommandBase
         }), host, cancellation);
     }
 
+    // Nodes read from the same file in two Get-PiNode calls carry two copies of its cluster.
+    private static string? FileOf(ClusterDefinition? cluster) => cluster is null ? null : (cluster.SourcePath ?? "") + "\n" + cluster.Name;
+
     // The workers and their cluster's control planes (the leader among them), the given ones where given, in file order.
     private static IReadOnlyList<PiNode> RunNodes(ClusterDefinition cluster, IReadOnlyList<PiNode> given, IReadOnlyList<PiNode> workers)
     {
-        var controlPlanes = given.Where(n => n.Role == NodeRole.ControlPlane && ReferenceEquals(n.Cluster, cluster)).ToList();
+        var controlPlanes = given.Where(n => n.Role == NodeRole.ControlPlane && FileOf(n.Cluster) == FileOf(cluster)).ToList();
         if (controlPlanes.Count == 0)
             controlPlanes = ClusterNodes.ToPiNodes(cluster).Where(n => n.Role == NodeRole.ControlPlane).ToList();
         var order = cluster.Nodes.Select((n, i) => (n.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);

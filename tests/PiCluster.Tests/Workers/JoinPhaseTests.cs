@@ -5,7 +5,10 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading;
+using PiCluster.ControlPlane;
 using PiCluster.Engine;
+using PiCluster.Engine.Phases;
+using PiCluster.Tests.Engine;
 using PiCluster.Tests.ControlPlane;
 using PiCluster.Tests.Fakes;
 using PiCluster.Transport;
@@ -326,5 +329,41 @@ public class JoinPhaseTests
         Assert.Equal((NodeErrorKind.InvalidNodeState, "node1"), (failure.Kind, failure.Node.Name));
         Assert.Contains("Initialize-PiControlPlane", failure.Detail, StringComparison.Ordinal);
         Assert.All(host.Results.Where(r => r.Step == "Join"), r => Assert.Equal(StepStatus.Skipped, r.Status));
+    }
+
+    [Fact]
+    public void AWorkerWhoseCaIsOnlyInKubeletConfIsJudgedByThatCa()
+    {
+        var world = new JoinWorld();
+        world.Joined("node2");
+        world.Joined("node3");
+        world.Workers["node2"].CaOnlyInKubeletConf = true;
+        world.Workers["node3"].CaOnlyInKubeletConf = true;
+        world.Workers["node3"].CaPem = world.OtherCa;
+        var host = world.Run(new FakeConnector(world.Answer), approve: false);
+
+        Assert.Equal(StepStatus.Unchanged, host.Results.Single(r => r.Node.Name == "node2" && r.Step == "Join").Status);
+        Assert.Contains("its kubelet.conf is of another cluster", host.ShouldProcessCalls.Single(c => c.Node.Name == "node3").Action, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ADryRunThatWouldAlsoMakeTheClusterPlansEveryJoinOnTheCaToCome()
+    {
+        var world = new JoinWorld();
+        var connector = new FakeConnector((node, command) => command.Script.Contains("@@ nodes_error", StringComparison.Ordinal)
+            ? FakeNodeSession.Ok("@@ admin_conf\nno\n") : world.Answer(node, command));
+        // What KubeadmConfig says before Init in a run that makes the cluster.
+        var config = new ScriptedPhase("KubeadmConfig", c =>
+        {
+            c.Set(KubeadmConfigPhase.Status, new ControlPlaneStatus(false, Array.Empty<SettingDifference>()));
+            return ScriptedPhase.Change("write the kubeadm configuration");
+        }, PhaseTargets.Leader, outputs: KubeadmConfigPhase.Status);
+
+        var host = world.Run(connector, approve: false, before: config);
+
+        Assert.Empty(host.Failures);
+        Assert.Contains("create one bootstrap token for node2, node3", host.ShouldProcessCalls.Single(c => c.Action.StartsWith("JoinToken", StringComparison.Ordinal)).Action, StringComparison.Ordinal);
+        Assert.Contains("CA pinned to <CA of the cluster phase Init creates>", host.ShouldProcessCalls.Single(c => c.Node.Name == "node2").Action, StringComparison.Ordinal);
+        Assert.Empty(world.TokensCreated);
     }
 }

@@ -51,6 +51,7 @@ internal sealed class JoinWorld
         public string? CaPem;
         public CommandResult? JoinFails;
         public bool NeverReady;
+        public bool CaOnlyInKubeletConf;
         public int Resets;
         public string? JoinConfiguration;
     }
@@ -89,6 +90,7 @@ internal sealed class JoinWorld
             {
                 var w = Workers[node.Name];
                 var text = new StringBuilder("@@ kubelet_conf\n").Append(w.KubeletConf ? "yes\n" : "no\n");
+                if (w.CaOnlyInKubeletConf) return FakeNodeSession.Ok(text.Append($"@@ ca !missing\n@@ ca_data\n{B64(w.CaPem!)}\n").ToString());
                 text.Append(w.CaPem is null ? "@@ ca !missing\n" : $"@@ ca\n{B64(w.CaPem)}\n");
                 return FakeNodeSession.Ok(text.Append("@@ ca_data\n").ToString());
             }
@@ -177,10 +179,11 @@ internal sealed class JoinWorld
         PollInterval = TimeSpan.FromMilliseconds(20),
     };
 
-    public RecordingRunHost Run(FakeConnector connector, bool approve = true, JoinOptions? options = null, CancellationToken cancellation = default)
+    public RecordingRunHost Run(FakeConnector connector, bool approve = true, JoinOptions? options = null, CancellationToken cancellation = default,
+        params ClusterPhase[] before)
     {
         var host = new RecordingRunHost { Answer = (_, _) => approve };
-        new PhaseRunner(connector, new RunOptions()).Run(ClusterNodes.ToPiNodes(Cluster()), WorkerPhases.Join(options ?? Options()), host, cancellation);
+        new PhaseRunner(connector, new RunOptions()).Run(ClusterNodes.ToPiNodes(Cluster()), before.Concat(WorkerPhases.Join(options ?? Options())).ToList(), host, cancellation);
         return host;
     }
 }
