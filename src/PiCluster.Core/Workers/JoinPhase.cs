@@ -125,7 +125,8 @@ public sealed class JoinPhase : ClusterPhase
     private async Task<RegisteredNode> WaitReadyAsync(PhaseContext context)
     {
         var command = new RemoteCommand(RemoteScripts.Load("join-nodes"), asRoot: true, display: $"{Name}: is node {context.Node.Name} Ready");
-        var deadline = DateTime.UtcNow + _options.ReadyTimeout;
+        // A monotonic clock: the wall clock may jump while a session is paused.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var last = "it is not registered yet";
         while (true)
         {
@@ -140,7 +141,7 @@ public sealed class JoinPhase : ClusterPhase
             {
                 last = $"kubectl on the leader failed: {ControlPlaneNodes.Tail(result.Stderr, 2)}";
             }
-            if (DateTime.UtcNow + _options.PollInterval > deadline) break;
+            if (clock.Elapsed + _options.PollInterval > _options.ReadyTimeout) break;
             await Task.Delay(_options.PollInterval, context.Cancellation).ConfigureAwait(false);
         }
         throw new NodeException(NodeErrorKind.NodeNotReady,
