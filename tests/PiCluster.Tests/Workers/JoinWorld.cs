@@ -66,7 +66,7 @@ internal sealed class JoinWorld
     public List<Token> Tokens = new();
     public ConcurrentDictionary<string, Worker> Workers = new() { ["node2"] = new(), ["node3"] = new() };
     public List<string> TokensCreated = new();
-    public Action? OnCreate;
+    public Action? OnJoin;
     public int Deletes;
 
     public string LeaderPin => CaPin.Of(Encoding.ASCII.GetBytes(LeaderCa));
@@ -106,7 +106,6 @@ internal sealed class JoinWorld
                     var token = new Token($"pc{n:0000}", $"s3cr3t{n:0000}abcdefgh", Var(s, "PICLUSTER_DESCRIPTION"), Var(s, "PICLUSTER_TTL"));
                     Tokens.Add(token);
                     TokensCreated.Add(token.Id);
-                    OnCreate?.Invoke();
                     text.Append($"@@ join\nkubeadm join 192.168.77.11:6443 --token {token.Id}.{token.Secret} --discovery-token-ca-cert-hash {PrintedHash ?? LeaderPin} \n");
                 }
                 return FakeNodeSession.Ok(text.ToString());
@@ -128,6 +127,7 @@ internal sealed class JoinWorld
             {
                 var w = Workers[node.Name];
                 w.JoinConfiguration = command.Input;
+                OnJoin?.Invoke();
                 if (w.JoinFails is { } failure) return failure;
                 w.KubeletConf = true;
                 w.CaPem = LeaderCa;
