@@ -19,6 +19,7 @@
         'Install-PiKubernetes'
         'Install-PiPodNetwork'
         'Invoke-PiCommand'
+        'Join-PiWorker'
         'New-PiNode'
         'Restart-PiNode'
         'Set-PiHostname'

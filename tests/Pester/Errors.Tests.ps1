@@ -16,7 +16,8 @@ BeforeDiscovery {
             if ($_.Name -eq 'Set-PiSwap') { $extra.Disabled = $true }
             if ($_.Parameters.ContainsKey('Confirm')) { $extra.Confirm = $false }
             # Cluster cmdlets run on the cluster's leader: they need a control plane among the nodes.
-            @{ Name = $_.Name; Extra = $extra; ControlPlane = $_.Name -in 'Initialize-PiControlPlane', 'Install-PiPodNetwork' }
+            # Join-PiWorker takes workers of a cluster file, whose control plane it connects to as well.
+            @{ Name = $_.Name; Extra = $extra; ControlPlane = $_.Name -in 'Initialize-PiControlPlane', 'Install-PiPodNetwork'; Worker = $_.Name -eq 'Join-PiWorker' }
         })
     # Secrets of 1 to 64 characters. ssh prints host names in lower case, so they are lower-case letters and digits;
     # the short ones avoid letters that stand alone in a serialized ErrorRecord.
@@ -47,8 +48,14 @@ AfterAll {
 
 Describe 'The error of an unreachable node, from <Name>' -ForEach $NodeCmdlets {
     BeforeAll {
-        $node = if ($ControlPlane) { $DownControlPlane } else { $Down }
+        $node = if ($ControlPlane) { $DownControlPlane } elseif ($Worker) {
+            $file = Join-Path $TestDrive 'join.yaml'
+            Set-Content -Path $file -Value "name: jointest`nkubernetes:`n  version: '1.34'`nnodes:`n  - { name: cp, address: 127.0.0.2, role: control-plane, ssh: { port: 1 } }`n  - { name: down, address: 127.0.0.1, ssh: { port: 1 } }`n"
+            Get-PiNode -Path $file -Name down
+        } else { $Down }
         $output = & $Name -Node $node @Extra -ErrorVariable failures -ErrorAction SilentlyContinue
+        # The cluster file's control plane is down too: its own error is not the one under test.
+        if ($Worker) { $failures = @($failures | Where-Object { $_.TargetObject.Name -eq 'down' }) }
     }
 
     It 'is one NodeUnreachable error with the node as target and no output' {

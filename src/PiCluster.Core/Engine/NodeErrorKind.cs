@@ -51,4 +51,16 @@ public enum NodeErrorKind
 
     /// <summary>A CNI manifest's SHA-256 is unknown or differs from the expected one; nothing was applied. Category: SecurityError.</summary>
     ManifestUntrusted,
+
+    /// <summary><c>kubeadm join</c> failed on a worker (its error lines, redacted, are in the message); the worker was reset. Category: InvalidResult.</summary>
+    JoinFailed,
+
+    /// <summary>A discovery CA pin does not match the cluster's CA: kubeadm join refused the API server, or the hash kubeadm printed is not the leader's ca.crt's. Category: SecurityError.</summary>
+    CaPinRefused,
+
+    /// <summary>The API server could not be reached (connection refused, i/o timeout); a joining worker was reset. Category: ConnectionError.</summary>
+    ApiUnreachable,
+
+    /// <summary>A joined node did not become Ready in the time given; it stays joined. Category: OperationTimeout.</summary>
+    NodeNotReady,
 }

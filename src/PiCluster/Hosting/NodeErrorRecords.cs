@@ -28,6 +28,10 @@ internal static class NodeErrorRecords
         NodeErrorKind.KubeadmInitFailed => ErrorCategory.InvalidResult,
         NodeErrorKind.SubnetConflict => ErrorCategory.InvalidArgument,
         NodeErrorKind.ManifestUntrusted => ErrorCategory.SecurityError,
+        NodeErrorKind.JoinFailed => ErrorCategory.InvalidResult,
+        NodeErrorKind.CaPinRefused => ErrorCategory.SecurityError,
+        NodeErrorKind.ApiUnreachable => ErrorCategory.ConnectionError,
+        NodeErrorKind.NodeNotReady => ErrorCategory.OperationTimeout,
         _ => ErrorCategory.NotSpecified,
     };
 

@@ -297,6 +297,82 @@ public class PhaseRunnerTests
     }
 
     [Fact]
+    public void AfterRunRunsOnEveryNodeWherePhasePlannedLastPhaseFirstAlsoAfterFailures()
+    {
+        var after = new ConcurrentQueue<string>();
+        Task Record(PhaseContext c, CancellationToken t)
+        {
+            Assert.False(t.IsCancellationRequested);
+            after.Enqueue($"{c.Phase.Name} {c.Node.Name}");
+            return c.Node == W1 && c.Phase.Name == "Token" ? throw new InvalidOperationException("token delete failed") : Task.CompletedTask;
+        }
+        var token = new AfterRunPhase("Token", c => c.Node == W2 ? throw new NodeException(NodeErrorKind.StepFailed, "plan failed") : ScriptedPhase.Change(), Record)
+        {
+            Apply = (_, c) => c.Node == Cp2 ? throw new NodeException(NodeErrorKind.StepFailed, "apply failed") : Task.FromResult<object?>(null),
+        };
+        var join = new AfterRunPhase("Join", _ => ScriptedPhase.Change(), Record);
+
+        var host = Run(Connector(), token, join);
+
+        var order = after.ToList();
+        // Join planned on cp1 and w1 only (cp2 and w2 failed in Token); Token planned everywhere, failed or not, and runs after Join.
+        Assert.Equal(new[] { "Join cp1", "Join w1" }, order.Take(2).OrderBy(x => x));
+        Assert.Equal(new[] { "Token cp1", "Token cp2", "Token w1", "Token w2" }, order.Skip(2).OrderBy(x => x));
+        Assert.Contains("w1: Token: the work after the run failed: token delete failed", host.Warnings);
+        Assert.Equal(2, host.Failures.Count);
+    }
+
+    [Fact]
+    public void AfterRunRunsAfterCtrlCWithATokenOfItsOwnAndBeforeTheConnectionsClose()
+    {
+        var connector = Connector();
+        using var cts = new CancellationTokenSource();
+        var after = new ConcurrentBag<string>();
+        var slow = new AfterRunPhase("Slow", async c =>
+        {
+            cts.Cancel();
+            await Task.Delay(Timeout.Infinite, c.Cancellation);
+            return StepPlan.Unchanged();
+        }, async (c, t) =>
+        {
+            Assert.True(c.Cancellation.IsCancellationRequested);
+            Assert.DoesNotContain(c.Node.Name, connector.Closed);
+            await c.Session.RunAsync(new RemoteCommand("kubeadm token delete abcdef", asRoot: true), t);
+            after.Add(c.Node.Name);
+        }, PhaseTargets.Leader);
+        var never = new AfterRunPhase("Never", _ => ScriptedPhase.Change(), (c, _) => { after.Add("never " + c.Node.Name); return Task.CompletedTask; });
+
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            new PhaseRunner(connector, new RunOptions()).Run(Nodes, new ClusterPhase[] { slow, never }, new RecordingRunHost(), cts.Token));
+
+        Assert.Equal(new[] { "cp1" }, after);
+        Assert.Contains(connector.Sessions["cp1"].Commands, c => c.Script == "kubeadm token delete abcdef");
+        Assert.Equal(4, connector.Closed.Count);
+    }
+
+    /// <summary>A scripted phase with work after the run.</summary>
+    private sealed class AfterRunPhase : ClusterPhase
+    {
+        private readonly Func<PhaseContext, Task<StepPlan>> _plan;
+        private readonly Func<PhaseContext, CancellationToken, Task> _afterRun;
+
+        public AfterRunPhase(string name, Func<PhaseContext, Task<StepPlan>> plan, Func<PhaseContext, CancellationToken, Task> afterRun, PhaseTargets targets = PhaseTargets.All)
+        {
+            Name = name;
+            _plan = plan;
+            _afterRun = afterRun;
+            Targets = targets;
+        }
+
+        public Func<StepPlan, PhaseContext, Task<object?>> Apply { get; init; } = (_, _) => Task.FromResult<object?>(null);
+        public override string Name { get; }
+        public override PhaseTargets Targets { get; }
+        public override Task<StepPlan> PlanAsync(PhaseContext context) => _plan(context);
+        public override Task<object?> ApplyAsync(StepPlan plan, PhaseContext context) => Apply(plan, context);
+        public override Task AfterRunAsync(PhaseContext context, CancellationToken cancellation) => _afterRun(context, cancellation);
+    }
+
+    [Fact]
     public void ADryRunPlansEveryPhaseOnEveryNodeWithPlaceholdersAndAppliesNothing()
     {
         var applied = 0;

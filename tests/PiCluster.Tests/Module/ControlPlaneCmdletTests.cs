@@ -5,11 +5,12 @@ using PiCluster.Commands;
 using PiCluster.Engine;
 using PiCluster.Tests.ControlPlane;
 using PiCluster.Tests.Fakes;
+using PiCluster.Tests.Workers;
 using Xunit;
 
 namespace PiCluster.Tests.Module;
 
-/// <summary>Initialize-PiControlPlane and Install-PiPodNetwork hand their parameters to the phases.</summary>
+/// <summary>Initialize-PiControlPlane, Install-PiPodNetwork and Join-PiWorker hand their parameters to the phases.</summary>
 public class ControlPlaneCmdletTests
 {
     [Fact]
@@ -40,5 +41,23 @@ public class ControlPlaneCmdletTests
         Assert.Equal((NodeErrorKind.ManifestUntrusted, "PodNetwork"), (failure.Kind, failure.Step));
         Assert.Contains("canal v3.30.3", failure.Detail, StringComparison.Ordinal);
         Assert.Contains(connector.Sessions["node1"].Commands, c => c.Script.Contains("PICLUSTER_URL='https://raw.githubusercontent.com/projectcalico/calico/v3.30.3/manifests/canal.yaml'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void JoinPiWorkerWithPipedWorkersAddsTheirClustersLeaderAndPassesTheReadyTimeout()
+    {
+        var world = new JoinWorld();
+        var connector = new FakeConnector(world.Answer);
+        var host = new RecordingRunHost { Answer = (_, _) => false };
+        var workers = ClusterNodes.ToPiNodes(JoinWorld.Cluster()).Where(n => n.Role == NodeRole.Worker).ToList();
+
+        new JoinPiWorkerCommand { Connector = connector, ReadyTimeout = 42 }.Execute(workers, host);
+
+        Assert.Empty(host.Failures);
+        Assert.Equal(new[] { "node1", "node2", "node3" }, connector.Sessions.Keys.OrderBy(n => n));
+        Assert.Equal(new[] { ("node1", "JoinToken"), ("node2", "Join"), ("node3", "Join") },
+            host.ShouldProcessCalls.Select(c => (c.Node.Name, c.Action.Split(':')[0])));
+        Assert.Contains("wait up to 42 s for node node2 to be Ready", host.ShouldProcessCalls[1].Action, StringComparison.Ordinal);
+        Assert.Empty(world.TokensCreated);
     }
 }

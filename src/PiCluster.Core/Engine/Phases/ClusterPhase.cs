@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using System.Threading.Tasks;
 using PiCluster.Transport;
 
@@ -62,6 +63,15 @@ public abstract class ClusterPhase
     /// that throws adds a warning. Does nothing by default.
     /// </summary>
     public virtual Task CleanUpAsync(StepPlan plan, PhaseContext context) => Task.CompletedTask;
+
+    /// <summary>
+    /// Runs once on every node where this phase planned, after the run's last phase, whatever happened: also after a
+    /// failure there or elsewhere, and after Ctrl+C. For what must not outlive the run, e.g. a join token. The run's
+    /// token (<see cref="PhaseContext.Cancellation"/>) may be cancelled by then: use <paramref name="cancellation"/>, a
+    /// short limit of its own. Phases run it in reverse order, before the connections close; a throw adds a warning.
+    /// Does nothing by default.
+    /// </summary>
+    public virtual Task AfterRunAsync(PhaseContext context, CancellationToken cancellation) => Task.CompletedTask;
 
     /// <summary>Whether the phase runs on <paramref name="node"/>, given the run's leader (null before it is known).</summary>
     internal bool RunsOn(PiNode node, PiNode? leader) => Targets switch

@@ -33,11 +33,16 @@ namespace PiCluster.Engine.Phases;
 /// When that node is the leader, every later phase with <see cref="ClusterPhase.NeedsLeader"/> does not run: it warns
 /// once and yields a Skipped result on each node it would have run on, naming the leader and where it failed. The other
 /// phases go on.</para>
+/// <para>After the last phase, whatever happened (failures, Ctrl+C), each phase's <see cref="ClusterPhase.AfterRunAsync"/>
+/// runs on the nodes where it planned, last phase first, under its own time limit, before the connections close.</para>
 /// </remarks>
 public sealed class PhaseRunner
 {
     /// <summary>The step name used for failures while connecting, taking the lock and reading the first facts.</summary>
     public const string ConnectStep = "Connect";
+
+    /// <summary>How long every phase's <see cref="ClusterPhase.AfterRunAsync"/> may take together.</summary>
+    internal static readonly TimeSpan AfterRunTimeout = TimeSpan.FromSeconds(60);
 
     private static readonly RemoteCommand LeaderProbe =
         new(RemoteScripts.Load("leader-facts"), asRoot: true, display: "Leader: does the node hold /etc/kubernetes/admin.conf");
@@ -101,6 +106,8 @@ public sealed class PhaseRunner
         var needsLeader = phases.Any(NeedsLeader);
         var runLock = new NodeLock(_options, scope.Verbose, scope.Warning);
         var runs = new ConcurrentDictionary<PiNode, NodeRun>();
+        // Every (phase, node) that planned, in order, for the phases' AfterRunAsync.
+        var planned = new List<PhaseContext>();
         INodeSession? LeaderSession() => state.Leader is { } leader && runs.TryGetValue(leader, out var run) && run.Active ? run.Session : null;
         PhaseContext Context(ClusterPhase phase, NodeRun run) => new(phase, run.Session, state, LeaderSession, scope.Verbose, cancellation, scope.Redactor, scope.Warning);
         try
@@ -156,6 +163,7 @@ public sealed class PhaseRunner
                 foreach (var run in targeted)
                 {
                     run.Context = Context(phase, run);
+                    planned.Add(run.Context);
                     run.Plan = null;
                     run.PlanTime = TimeSpan.Zero;
                     run.Declined = false;
@@ -192,10 +200,28 @@ public sealed class PhaseRunner
         }
         finally
         {
+            await AfterRunAsync(scope, planned).ConfigureAwait(false);
             var opened = runs.Values.ToList();
             await scope.CloseAllAsync(opened.Select(r => r.Session),
                 (session, token) => opened.First(r => ReferenceEquals(r.Session, session)).Lease is { } lease ? lease.ReleaseAsync(token) : Task.CompletedTask)
                 .ConfigureAwait(false);
+        }
+    }
+
+    // Last phase first, each phase's nodes in parallel, under a limit of its own (the run's token may be cancelled).
+    private static async Task AfterRunAsync(RunScope scope, IReadOnlyList<PhaseContext> planned)
+    {
+        using var limit = new CancellationTokenSource(AfterRunTimeout);
+        foreach (var phase in planned.Select(c => c.Phase).Distinct().Reverse().ToList())
+        {
+            await Task.WhenAll(planned.Where(c => ReferenceEquals(c.Phase, phase)).Select(async context =>
+            {
+                try { await phase.AfterRunAsync(context, limit.Token).ConfigureAwait(false); }
+                catch (Exception e)
+                {
+                    scope.Warning($"{context.Node.Name}: {phase.Name}: the work after the run failed: {e.Message}");
+                }
+            }).ToList()).ConfigureAwait(false);
         }
     }
 

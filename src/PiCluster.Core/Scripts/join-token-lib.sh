@@ -1,0 +1,22 @@
+# shellcheck shell=bash
+# The bootstrap tokens PiCluster made, recognised by their description (PICLUSTER_DESCRIPTION). `kubeadm token list`
+# prints each token whole (id.secret): only the public id (before the dot) leaves this pipe, so no secret reaches
+# stdout, a log or a command line. Needs /etc/kubernetes/admin.conf.
+picluster_token_ids() {
+    kubeadm token list 2>/dev/null \
+        | grep -F -- "$PICLUSTER_DESCRIPTION" | awk '{ split($1, part, "."); print part[1] }'
+}
+
+# Deletes them by id (public, so it may be an argument); prints "deleted ID" for each.
+picluster_delete_tokens() {
+    local id status=0
+    for id in $(picluster_token_ids); do
+        if kubeadm token delete "$id" >/dev/null; then
+            echo "deleted $id"
+        else
+            echo "could not delete bootstrap token $id" >&2
+            status=1
+        fi
+    done
+    return "$status"
+}
