@@ -32,7 +32,4 @@ public sealed class DeployOptions
 
     /// <summary>Where and how to merge the admin kubeconfig on this machine (Export-PiKubeconfig); null skips that phase.</summary>
     public KubeconfigOptions? Kubeconfig { get; set; }
-
-    /// <summary>Reads a network.manifest file on this machine; null reads the file system (tests replace it).</summary>
-    public Func<string, byte[]>? ReadLocalFile { get; set; }
 }

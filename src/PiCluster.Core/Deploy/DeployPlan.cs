@@ -32,8 +32,8 @@ public static class DeployPlan
         if (options is null) throw new ArgumentNullException(nameof(options));
         return Preflight()
             .Concat(Preparation(options))
-            .Concat(ControlPlanePhases.Init(options.ImagePullTimeout, options.InitTimeout, options.ReadLocalFile))
-            .Concat(new ClusterPhase[] { new PodNetworkPhase(null, options.PodNetworkReadyTimeout, options.PodNetworkPollInterval, options.ReadLocalFile) })
+            .Concat(ControlPlanePhases.Init(options.ImagePullTimeout, options.InitTimeout))
+            .Concat(new ClusterPhase[] { new PodNetworkPhase(null, options.PodNetworkReadyTimeout, options.PodNetworkPollInterval) })
             .Concat(Kubeconfig(options))
             .Concat(Joins(options))
             .Concat(Checks(options))
