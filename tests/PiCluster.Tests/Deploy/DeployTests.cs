@@ -138,6 +138,26 @@ public sealed class DeployTests
     }
 
     [Fact]
+    public void AWorkerAddedToTheFileIsTheOnlyNodePreparedTheOthersOnlyGetItsHostsLine()
+    {
+        using var cluster = new FakeCluster(converged: true, addedWorker: true);
+        var (host, result) = Run(cluster, approve: false);
+
+        Assert.Empty(host.Failures);
+        Assert.Equal(new[] { "Initialize", "ContainerRuntime", "KubernetesPackages" },
+            host.ShouldProcessCalls.Where(c => c.Node.Name == "node4").Select(c => Phase(c.Action)));
+        foreach (var name in new[] { "node1", "node2", "node3" })
+        {
+            var asked = Assert.Single(host.ShouldProcessCalls, c => c.Node.Name == name).Action;
+            Assert.StartsWith("Initialize: 1 change\n  - Hostname: ", asked, StringComparison.Ordinal);
+            Assert.Contains("+192.168.77.14\tnode4", asked, StringComparison.Ordinal);
+        }
+        Assert.All(host.Results.Where(r => LeaderPhases.Contains(r.Step)), r => Assert.Equal(StepStatus.Unchanged, r.Status));
+        Assert.Empty(cluster.Changes);
+        Assert.Equal(new[] { "Initialize", "ContainerRuntime", "KubernetesPackages" }, result.Nodes.Single(n => n.Name == "node4").Planned);
+    }
+
+    [Fact]
     public void ANodeFailingPreparationDropsOutWhileTheOthersGoOn()
     {
         using var cluster = new FakeCluster(converged: false);

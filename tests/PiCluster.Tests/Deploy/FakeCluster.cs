@@ -40,10 +40,16 @@ internal sealed class FakeCluster : IDisposable
     private const string Lan = "[{\"dst\":\"default\",\"gateway\":\"192.168.77.1\",\"dev\":\"eth0\"},{\"dst\":\"192.168.77.0/24\",\"dev\":\"eth0\"}]";
 
     private readonly string _dir = Directory.CreateTempSubdirectory("picluster-deploy-").FullName;
+    private readonly bool _addedWorker;
 
-    public FakeCluster(bool converged)
+    private bool IsConverged(PiNode node) => Converged && !(_addedWorker && node.Name == "node4");
+
+    /// <param name="converged">The nodes of the file run a converged cluster.</param>
+    /// <param name="addedWorker">A fresh worker node4 was added to the file of that cluster (the others' /etc/hosts lack it).</param>
+    public FakeCluster(bool converged, bool addedWorker = false)
     {
         Converged = converged;
+        _addedWorker = addedWorker;
         var file = Path.Combine(_dir, "cluster.yaml");
         File.WriteAllBytes(Path.Combine(_dir, "kube-flannel.yml"), Flannel);
         File.WriteAllText(file,
@@ -53,7 +59,8 @@ internal sealed class FakeCluster : IDisposable
             "nodes:\n" +
             "  - { name: node1, address: 127.0.0.1, lanAddress: 192.168.77.11, role: control-plane, ssh: { port: 2201 } }\n" +
             "  - { name: node2, address: 127.0.0.1, lanAddress: 192.168.77.12, ssh: { port: 2202 } }\n" +
-            "  - { name: node3, address: 127.0.0.1, lanAddress: 192.168.77.13, ssh: { port: 2203 } }\n");
+            "  - { name: node3, address: 127.0.0.1, lanAddress: 192.168.77.13, ssh: { port: 2203 } }\n" +
+            (addedWorker ? "  - { name: node4, address: 127.0.0.1, lanAddress: 192.168.77.14, ssh: { port: 2204 } }\n" : ""));
         Definition = ClusterFileLoader.Load(file);
         Nodes = ClusterNodes.ToPiNodes(Definition);
         KubeconfigPath = Path.Combine(_dir, "kube", "config");
@@ -109,8 +116,8 @@ internal sealed class FakeCluster : IDisposable
         foreach (var part in new[] { "hostname", "network", "timesync", "cgroup", "swap", "kernelnet", "restart" })
             if (Is(s, $"prep-{part}-facts"))
                 return PreparationFails.Contains(node.Name) ? new CommandResult(1, "", "facts unreadable\n") : FakeNodeSession.Ok(Preparation(node, part));
-        if (Is(s, "runtime-facts")) return FakeNodeSession.Ok(Runtime());
-        if (Is(s, "k8s-facts")) return FakeNodeSession.Ok(Packages());
+        if (Is(s, "runtime-facts")) return FakeNodeSession.Ok(Runtime(IsConverged(node)));
+        if (Is(s, "k8s-facts")) return FakeNodeSession.Ok(Packages(IsConverged(node)));
         if (Is(s, "control-plane-facts")) return FakeNodeSession.Ok(ControlPlane(node));
         if (Is(s, "pod-network-facts")) return FakeNodeSession.Ok(PodNetwork());
         return null;
@@ -120,7 +127,7 @@ internal sealed class FakeCluster : IDisposable
     {
         var index = Nodes.ToList().IndexOf(node) + 1;
         var fresh = PreflightTests.FreshPi(machineId: $"0a1b2c3d4e5f60718293a4b5c6d7e8f{index}", address: $"192.168.1.5{index}");
-        if (!Converged) return fresh;
+        if (!IsConverged(node)) return fresh;
         return fresh.Replace("cpuset cpu io pids", "cpuset cpu io memory pids", StringComparison.Ordinal)
             .Replace(" cgroup_disable=memory", " cgroup_enable=memory cgroup_memory=1", StringComparison.Ordinal)
             .Replace("/var/swap                               file\t\t102396\t\t0\t\t-2\n", "", StringComparison.Ordinal)
@@ -130,9 +137,10 @@ internal sealed class FakeCluster : IDisposable
     private string Preparation(PiNode node, string part)
     {
         var timesync = InitializeNodeStep.Create(new NodePreparationOptions()).Parts.OfType<TimeSyncStep>().Single();
-        var hosts = Encoding.UTF8.GetString(HostsFile.Edit(Encoding.UTF8.GetBytes(NodeFacts.PiHosts), node.Name, Nodes.Select(n => (n.Name, n.LanAddress)).ToList()));
+        var before = Nodes.Where(n => !(_addedWorker && n.Name == "node4"));
+        var hosts = Encoding.UTF8.GetString(HostsFile.Edit(Encoding.UTF8.GetBytes(NodeFacts.PiHosts), node.Name, before.Select(n => (n.Name, n.LanAddress)).ToList()));
         var cmdline = Encoding.UTF8.GetString(BootCommandLine.EditCmdlineTxt(Encoding.UTF8.GetBytes(NodeFacts.PiCmdline)));
-        var facts = (part, Converged) switch
+        var facts = (part, IsConverged(node)) switch
         {
             ("hostname", true) => new NodeFacts().Text("hostname", node.Name).File("etc_hostname", node.Name + "\n").File("etc_hosts", hosts),
             ("hostname", false) => new NodeFacts().Text("hostname", "raspberrypi").File("etc_hostname", "raspberrypi\n").File("etc_hosts", NodeFacts.PiHosts),
@@ -152,9 +160,9 @@ internal sealed class FakeCluster : IDisposable
 
     private static string B64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
 
-    private string Runtime()
+    private static string Runtime(bool converged)
     {
-        if (!Converged)
+        if (!converged)
             return "@@ package\n@@ candidate\n1.6.20~ds1-1+deb12u3\n@@ config !missing\n@@ config_pristine\nno\n@@ default_config\n\n@@ crictl !missing\n" +
                    "@@ service\n inactive\n@@ cri_plugin\n\n@@ locks\n";
         var config = ContainerdConfig.Apply(ContainerdConfigs.Default16 + "\n", "registry.k8s.io/pause:3.10.1", 1).Text;
@@ -163,9 +171,9 @@ internal sealed class FakeCluster : IDisposable
                $"@@ crictl\n{B64(CrictlConfig.Render(null, CriSockets.Containerd))}\n@@ service\nenabled active\n@@ cri_plugin\nok\n@@ locks\n";
     }
 
-    private string Packages()
+    private static string Packages(bool converged)
     {
-        if (!Converged)
+        if (!converged)
             return "@@ apt_version\n2.6.1\n@@ installed\n@@ holds\n@@ sources !missing\n@@ keyring !missing\n@@ madison\n\n@@ kubelet_enabled\ndisabled\n@@ locks\n";
         var sources = AptRepositoryPlan.SourcesFile(AptRepository.Kubernetes(KubernetesVersion.Parse("1.34"), Repo, Repo + "Release.key", Fingerprint));
         const string installed = "ca-certificates 20230311 hi \ncurl 7.88.1-10 hi \ngpg 2.2.40-1.1 hi \nkubelet 1.34.2-1.1 hi \nkubeadm 1.34.2-1.1 hi \nkubectl 1.34.2-1.1 hi \n";
