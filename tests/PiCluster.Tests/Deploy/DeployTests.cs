@@ -206,6 +206,33 @@ public sealed class DeployTests
         Assert.Empty(fresh.Failures);
         Assert.Contains(fresh.Verbose, v => v.Contains("Swap:", StringComparison.Ordinal) && v.Contains("node preparation fixes this", StringComparison.Ordinal));
         Assert.Contains(fresh.Verbose, v => v.Contains("HostnameUnique:", StringComparison.Ordinal) && v.Contains("node preparation fixes this", StringComparison.Ordinal));
+
+        // A 32-bit userland is an Error no phase fixes: that node is dropped in Preflight, the others go on.
+        using var armhf = new FakeCluster(converged: false);
+        armhf.PreflightEdits["node3"] = text => text.Replace("@@ arch\narm64", "@@ arch\narmhf", StringComparison.Ordinal);
+        var (host, result) = Run(armhf, approve: true);
+        // (The other nodes fail later, in applies this fake does not model; only node3 fails the preflight.)
+        Assert.DoesNotContain(host.Failures, f => f.Node.Name != "node3" && f.Step.StartsWith("Preflight", StringComparison.Ordinal));
+        var failure = Assert.Single(host.Failures, f => f.Node.Name == "node3");
+        Assert.Equal(("node3", "Preflight", NodeErrorKind.InvalidNodeState), (failure.Node.Name, failure.Step, failure.Kind));
+        Assert.Contains("Architecture: armhf userland", failure.Detail, StringComparison.Ordinal);
+        Assert.Contains("Install the 64-bit (arm64) Raspberry Pi OS", failure.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(armhf.Changes, c => c.Node == "node3");
+        Assert.Contains(armhf.Changes, c => c.Node == "node2");
+        Assert.Equal(DeployNodeStatus.Failed, result.Nodes.Single(n => n.Name == "node3").Status);
+        Assert.Equal("Preflight", result.Nodes.Single(n => n.Name == "node3").FailedIn);
+    }
+
+    [Fact]
+    public void TwoNodesWithOneMachineIdAreBothDroppedBeforeAnyChange()
+    {
+        using var cluster = new FakeCluster(converged: false);
+        cluster.PreflightEdits["node3"] = text => text.Replace("0a1b2c3d4e5f60718293a4b5c6d7e8f3", "0a1b2c3d4e5f60718293a4b5c6d7e8f2", StringComparison.Ordinal);
+        var (host, _) = Run(cluster, approve: false);
+        Assert.Equal(new[] { ("node2", "PreflightAcrossNodes"), ("node3", "PreflightAcrossNodes") },
+            host.Failures.Select(f => (f.Node.Name, f.Step)).OrderBy(f => f.Item1));
+        Assert.All(host.Failures, f => Assert.Contains("machine-id is the same as on", f.Detail, StringComparison.Ordinal));
+        Assert.DoesNotContain(host.ShouldProcessCalls, c => c.Node.Name is "node2" or "node3");
     }
 
     [Fact]

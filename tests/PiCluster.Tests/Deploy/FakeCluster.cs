@@ -79,6 +79,9 @@ internal sealed class FakeCluster : IDisposable
     public string KubeconfigPath { get; }
     public FakeConnector Connector { get; }
 
+    /// <summary>Per node, an edit of what its preflight script prints.</summary>
+    public Dictionary<string, Func<string, string>> PreflightEdits { get; } = new();
+
     /// <summary>Nodes whose node-preparation facts fail to read.</summary>
     public HashSet<string> PreparationFails { get; } = new();
 
@@ -108,7 +111,8 @@ internal sealed class FakeCluster : IDisposable
     /// <summary>The answer to a fact script, or null when the command is none.</summary>
     private CommandResult? Facts(PiNode node, string s)
     {
-        if (s == RemoteScripts.Load("preflight-facts")) return FakeNodeSession.Ok(Preflight(node));
+        if (s == RemoteScripts.Load("preflight-facts"))
+            return FakeNodeSession.Ok(PreflightEdits.TryGetValue(node.Name, out var edit) ? edit(Preflight(node)) : Preflight(node));
         if (s == RemoteScripts.Load("leader-facts")) return FakeNodeSession.Ok(Converged ? "yes\n" : "no\n");
         if (s == RemoteScripts.Load("network-facts")) return FakeNodeSession.Ok($"@@ routes4\n{Lan}\n@@ routes6\n[]\n");
         if (s == RemoteScripts.Load("admin-conf-read"))
