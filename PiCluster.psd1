@@ -10,6 +10,7 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('bin/PiCluster.format.ps1xml')
     CmdletsToExport      = @(
+        'Deploy-PiCluster'
         'Enable-PiCgroup'
         'Export-PiKubeconfig'
         'Get-PiNode'

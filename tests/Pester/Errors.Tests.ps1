@@ -17,7 +17,7 @@ BeforeDiscovery {
             if ($_.Parameters.ContainsKey('Confirm')) { $extra.Confirm = $false }
             # Cluster cmdlets run on the cluster's leader: they need a control plane among the nodes.
             # Join-PiWorker takes workers of a cluster file, whose control plane it connects to as well.
-            @{ Name = $_.Name; Extra = $extra; ControlPlane = $_.Name -in 'Initialize-PiControlPlane', 'Install-PiPodNetwork'; Worker = $_.Name -eq 'Join-PiWorker' }
+            @{ Name = $_.Name; Extra = $extra; ControlPlane = $_.Name -in 'Initialize-PiControlPlane', 'Install-PiPodNetwork', 'Deploy-PiCluster'; Worker = $_.Name -eq 'Join-PiWorker' }
         })
     # Secrets of 1 to 64 characters. ssh prints host names in lower case, so they are lower-case letters and digits;
     # the short ones avoid letters that stand alone in a serialized ErrorRecord.
@@ -59,7 +59,14 @@ Describe 'The error of an unreachable node, from <Name>' -ForEach $NodeCmdlets {
     }
 
     It 'is one NodeUnreachable error with the node as target and no output' {
-        $output | Should -BeNullOrEmpty
+        # Deploy-PiCluster's summary comes even so: it says the node failed in Connect.
+        $summary = @($output | Where-Object { $_.GetType().FullName -eq 'PiCluster.Deploy.DeployResult' })
+        $output | Where-Object { $_.GetType().FullName -ne 'PiCluster.Deploy.DeployResult' } | Should -BeNullOrEmpty
+        if ($Name -eq 'Deploy-PiCluster') {
+            $summary.Count | Should -Be 1
+            $summary[0].Succeeded | Should -BeFalse
+            $summary[0].Nodes[0].FailedIn | Should -Be 'Connect'
+        }
         $failures.Count | Should -Be 1
         $failures[0].FullyQualifiedErrorId | Should -BeLike 'NodeUnreachable,*'
         $failures[0].CategoryInfo.Category | Should -Be 'ConnectionError'

@@ -82,6 +82,13 @@ public sealed class PreflightFacts
         new(RemoteScripts.Load("preflight-facts"), input: (sudoPassword ?? "") + "\n", timeout: TimeSpan.FromSeconds(90),
             display: "read preflight facts (one script)");
 
+    /// <summary>
+    /// The same script as root, with no password: what Deploy-PiCluster's Preflight phase reads in the run's one root fact
+    /// round trip (its sudo section then says nothing: the batch itself needed sudo, and a refusal fails the node first).
+    /// </summary>
+    public static RemoteCommand RootCommand { get; } =
+        new(RemoteScripts.Load("preflight-facts"), asRoot: true, input: "\n", timeout: TimeSpan.FromSeconds(90), display: "read preflight facts (one script)");
+
     /// <summary>Parses the script's output.</summary>
     public static PreflightFacts Parse(string output)
     {

@@ -64,18 +64,46 @@ public sealed class KubeadmConfigPhase : ClusterPhase
 
         ControlPlaneNodes.RefuseConflicts(CidrSafety.Check(cluster,
             ControlPlaneNodes.NetworksOf(cluster, name => Networks(context, name)), LocalManifestPools(cluster)));
+        context.Set(Status, new ControlPlaneStatus(false, Array.Empty<SettingDifference>()));
+        if (output.GetOr("kubeadm_installed", "yes") == "no")
+            return BeforeKubeadm(cluster, definition, facts, output.GetBytes("config"));
         var problems = KubeadmConfiguration.Check(cluster, definition, facts);
         if (problems.Count > 0)
             throw new NodeException(NodeErrorKind.InvalidNodeState, string.Join(" ", problems));
         var edit = FileEdit.ToText(KubeadmConfiguration.RemotePath, output.GetBytes("config"),
             KubeadmConfiguration.Generate(cluster, definition, facts), mode: "0600");
-        context.Set(Status, new ControlPlaneStatus(false, Array.Empty<SettingDifference>()));
         return new StepPlan(edit.IsNeeded ? new[] { edit.ToChange($"write the kubeadm configuration {KubeadmConfiguration.RemotePath} (mode 0600)") } : Array.Empty<Change>(), edit);
+    }
+
+    /// <summary>The plan on a node without kubeadm: shown, never applied (the configuration names kubeadm's exact version).</summary>
+    private sealed record WithoutKubeadm(string Version);
+
+    // Without kubeadm (-WhatIf before Install-PiKubernetes, or Deploy-PiCluster -WhatIf on a fresh node) the plan shows the
+    // configuration kubeadm of the file's version would get, the patch a placeholder unless the file pins one; the
+    // apply refuses.
+    private static StepPlan BeforeKubeadm(Clusters.ClusterDefinition cluster, Clusters.NodeDefinition definition, ControlPlaneFacts facts, byte[]? existing)
+    {
+        var wanted = cluster.Kubernetes.Version;
+        var pinned = wanted.Count(c => c == '.') == 2;
+        var assumed = facts with { KubeadmVersion = "v" + FirstPatch(wanted) };
+        var problems = KubeadmConfiguration.Check(cluster, definition, assumed);
+        if (problems.Count > 0)
+            throw new NodeException(NodeErrorKind.InvalidNodeState, string.Join(" ", problems));
+        var version = pinned ? $"v{wanted}" : $"<the newest {wanted} patch, which the Packages phase (Install-PiKubernetes) installs>";
+        var text = KubeadmConfiguration.Generate(cluster, definition, assumed);
+        if (!pinned) text = text.Replace($"kubernetesVersion: {assumed.KubeadmVersion}\n", $"kubernetesVersion: {version}\n", StringComparison.Ordinal);
+        var edit = FileEdit.ToText(KubeadmConfiguration.RemotePath, existing, text, mode: "0600");
+        var change = edit.ToChange($"write the kubeadm configuration {KubeadmConfiguration.RemotePath} (mode 0600) for kubeadm {(pinned ? version : wanted + ".x")}, " +
+                                   "once kubeadm is installed (it is not yet)");
+        return new StepPlan(new[] { change }, new WithoutKubeadm(version));
     }
 
     /// <inheritdoc />
     public override async Task<object?> ApplyAsync(StepPlan plan, PhaseContext context)
     {
+        if (plan.Facts is WithoutKubeadm)
+            throw new NodeException(NodeErrorKind.InvalidNodeState,
+                "kubeadm is not installed, and the configuration names its exact version: run Install-PiKubernetes first (Deploy-PiCluster does, in its Packages phase).");
         var edit = (FileEdit)plan.Facts!;
         var result = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Load("prep-lib") + "\n" + edit.ApplyScript(), asRoot: true,
             display: $"{Name}: write {edit.Path}"), context.Cancellation).ConfigureAwait(false);

@@ -104,7 +104,9 @@ public sealed class PodNetworkPhase : ClusterPhase
         // Without a cluster the plan still shows the checked, patched manifest (-WhatIf before Initialize-PiControlPlane);
         // the apply refuses.
         var clusterRuns = output.GetOr("admin_conf", "no") == "yes";
-        if (!clusterRuns)
+        // In a run whose Init phase comes first (Deploy-PiCluster), no cluster yet is what that phase is for.
+        var initFirst = context.State.TryGet(KubeadmConfigPhase.Status, out var status) && status.IsKnown && !status.Value.ClusterRunning;
+        if (!clusterRuns && !initFirst)
             context.Warning($"{context.Node.Name}: no cluster runs here yet (no /etc/kubernetes/admin.conf): run Initialize-PiControlPlane before Install-PiPodNetwork.");
 
         byte[] content;
@@ -134,7 +136,8 @@ public sealed class PodNetworkPhase : ClusterPhase
 
         var what = $"apply the {source.Plugin} {source.Pin.Version} manifest ({source.Location}, SHA-256 verified)"
             + (patch.Changed ? $" patched to the pod subnet {cluster.Kubernetes.PodSubnet}" : "")
-            + $" and wait for DaemonSet {source.Pin.DaemonSetNamespace}/{source.Pin.DaemonSetName}";
+            + $" and wait for DaemonSet {source.Pin.DaemonSetNamespace}/{source.Pin.DaemonSetName}"
+            + (clusterRuns ? "" : " (once the Init phase has created the cluster)");
         var label = Path.GetFileName(source.Location.Split('?')[0]);
         return new StepPlan(new[] { new Change(what, patch.Changed ? patch.Diff(label.Length > 0 ? label : "manifest") : null) }, planned);
     }

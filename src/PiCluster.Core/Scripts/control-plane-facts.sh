@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # Facts for Initialize-PiControlPlane on the leader, in one round trip. Needs prep-lib.sh. Input: PICLUSTER_CONFIG
 # (where PiCluster keeps the kubeadm configuration). Read-only.
+echo "@@ kubeadm_installed"
+if command -v kubeadm >/dev/null 2>&1; then echo yes; else echo no; fi
 echo "@@ kubeadm_version"
 kubeadm version -o short 2>&1 || true
 echo "@@ hostname"

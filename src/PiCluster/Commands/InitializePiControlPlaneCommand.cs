@@ -4,7 +4,6 @@ using System.Management.Automation;
 using System.Threading;
 using PiCluster.ControlPlane;
 using PiCluster.Engine;
-using PiCluster.Engine.Phases;
 
 namespace PiCluster.Commands;
 
@@ -28,11 +27,5 @@ public sealed class InitializePiControlPlaneCommand : PiNodeCommandBase
 
     /// <inheritdoc />
     protected override void Run(IReadOnlyList<PiNode> nodes, IRunHost host, CancellationToken cancellation) =>
-        RunPhases(nodes, new ClusterPhase[]
-        {
-            new NetworkFactsPhase(),
-            new KubeadmConfigPhase(),
-            new ImagePullPhase(TimeSpan.FromMinutes(ImagePullTimeout)),
-            new KubeadmInitPhase(TimeSpan.FromMinutes(InitTimeout)),
-        }, host, cancellation);
+        RunPhases(nodes, ControlPlanePhases.Init(TimeSpan.FromMinutes(ImagePullTimeout), TimeSpan.FromMinutes(InitTimeout)), host, cancellation);
 }

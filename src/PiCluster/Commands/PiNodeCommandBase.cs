@@ -101,8 +101,11 @@ public abstract class PiNodeCommandBase : PSCmdlet
     protected override void EndProcessing()
     {
         var nodes = ParameterSetName == PathSet ? ClusterFileNodes.SelectFor(this, Path, Name) : _nodes.Nodes;
-        Execute(nodes, new PowerShellRunHost(this, MyInvocation.MyCommand.Name, Redactor.ForRun(CreateRunOptions().Connect)));
+        Execute(nodes, new PowerShellRunHost(this, MyInvocation.MyCommand.Name, Redactor.ForRun(CreateRunOptions().Connect), ProgressParentActivity));
     }
+
+    /// <summary>A parent progress record over the nodes' records (a cmdlet of many phases); null for none.</summary>
+    private protected virtual string? ProgressParentActivity => null;
 
     /// <summary>
     /// Runs <see cref="Run"/> on the nodes and turns a Ctrl+C cancellation into the pipeline stop PowerShell expects.

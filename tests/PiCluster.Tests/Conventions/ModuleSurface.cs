@@ -28,6 +28,8 @@ public static class ModuleSurface
         .SelectMany(t => t.GetFields(BindingFlags.Public | BindingFlags.Static))
         .Where(f => f.IsLiteral && f.FieldType == typeof(string))
         .Select(f => (string)f.GetRawConstantValue()!)
+        // The 5.1 reference assembly predates the verbs PowerShell 6 approved; the module needs 7.4 (Get-Verb lists them).
+        .Concat(new[] { "Build", "Deploy" })
         .ToHashSet(StringComparer.Ordinal);
 
     public static CustomAttributeData? Attribute<T>(MemberInfo member) =>

@@ -13,11 +13,13 @@ namespace PiCluster.Engine.Phases;
 public sealed class NodeStepPhase : ClusterPhase
 {
     private readonly PhaseOutput[] _outputs;
+    private readonly PhaseTargets _targets;
 
-    /// <summary>Wraps <paramref name="step"/>.</summary>
-    public NodeStepPhase(NodeStep step)
+    /// <summary>Wraps <paramref name="step"/>, to run on the nodes <paramref name="targets"/> selects (every node by default).</summary>
+    public NodeStepPhase(NodeStep step, PhaseTargets targets = PhaseTargets.All)
     {
         Step = step ?? throw new ArgumentNullException(nameof(step));
+        _targets = targets;
         Output = new PhaseOutput<object?>(step.Name, $"data of step {step.Name}", OutputScope.Node, isStepData: true);
         _outputs = new PhaseOutput[] { Output };
     }
@@ -30,6 +32,9 @@ public sealed class NodeStepPhase : ClusterPhase
 
     /// <inheritdoc />
     public override string Name => Step.Name;
+
+    /// <inheritdoc />
+    public override PhaseTargets Targets => _targets;
 
     /// <inheritdoc />
     public override IReadOnlyList<PhaseOutput> Outputs => _outputs;

@@ -44,6 +44,9 @@ public sealed class PhaseRunner
     /// <summary>How long every phase's <see cref="ClusterPhase.AfterRunAsync"/> may take together.</summary>
     internal static readonly TimeSpan AfterRunTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>How the Skipped result of a phase that did not run for want of its leader begins.</summary>
+    public const string NotRunPrefix = "not run: ";
+
     private static readonly RemoteCommand LeaderProbe =
         new(RemoteScripts.Load("leader-facts"), asRoot: true, display: "Leader: does the node hold /etc/kubernetes/admin.conf");
 
@@ -249,7 +252,7 @@ public sealed class PhaseRunner
 
     private static void NotRunWithoutLeader(RunScope scope, ClusterState state, ClusterPhase phase, IEnumerable<NodeRun> targeted)
     {
-        var reason = $"not run: phase {phase.Name} needs the leader {state.Leader!.Name}, which failed in {state.LeaderFailedIn}";
+        var reason = $"{NotRunPrefix}phase {phase.Name} needs the leader {state.Leader!.Name}, which failed in {state.LeaderFailedIn}";
         scope.Warning($"Phase {phase.Name} did not run: it needs the leader {state.Leader.Name}, which failed in {state.LeaderFailedIn}.");
         foreach (var run in targeted)
             scope.Pump.Post(h => h.WriteObject(scope.Redacted(new StepResult(run.Node, phase.Name, StepStatus.Skipped, message: reason))));

@@ -37,7 +37,7 @@ public sealed class KubeconfigStep : NodeStep
     public override string Name => "Kubeconfig";
 
     /// <summary>What apply needs: the merged text holds the credential, so it never becomes a result's data.</summary>
-    private sealed record Planned(KubeconfigFile File, string Text, bool WriteText, KubeconfigResult Result);
+    private sealed record Planned(KubeconfigFile File, string Text, bool WriteText, KubeconfigResult Result, bool BeforeInit = false);
 
     /// <summary>
     /// The one node to read admin.conf from: the only node given, else the first control-plane node (every control-plane
@@ -53,10 +53,12 @@ public sealed class KubeconfigStep : NodeStep
     public override async Task<StepPlan> PlanAsync(StepContext context)
     {
         var read = await context.Session.RunAsync(ReadAdminConf, context.Cancellation).ConfigureAwait(false);
-        if (!read.Succeeded)
-            throw new NodeException(read.ExitCode == NoAdminConf ? NodeErrorKind.InvalidNodeState : NodeErrorKind.StepFailed,
+        if (!read.Succeeded && read.ExitCode != NoAdminConf)
+            throw new NodeException(NodeErrorKind.StepFailed,
                 $"{context.Node}: reading /etc/kubernetes/admin.conf failed (exit code {read.ExitCode}): {read.Stderr.Trim()}");
-        var adminConf = read.Stdout;
+        // No cluster yet (-WhatIf before kubeadm init): the merge is planned from a stand-in admin.conf; the apply refuses.
+        var beforeInit = !read.Succeeded;
+        var adminConf = beforeInit ? PlaceholderAdminConf(context.Node) : read.Stdout;
 
         AdminConfSummary summary;
         KubeconfigFile file;
@@ -66,7 +68,8 @@ public sealed class KubeconfigStep : NodeStep
         {
             summary = KubeconfigMerge.Summarize(adminConf);
             // Before any text of this run could carry them: results, -Verbose, ShouldProcess, errors.
-            foreach (var secret in summary.Secrets) context.Redactor.Add(secret);
+            if (!beforeInit)
+                foreach (var secret in summary.Secrets) context.Redactor.Add(secret);
             clusterName = string.IsNullOrEmpty(clusterName) ? summary.ClusterName : clusterName;
             file = KubeconfigFile.Read(_options.Path);
             merge = KubeconfigMerge.Merge(adminConf, file.Text, new KubeconfigMergeOptions(clusterName, _options.Server, _options.SwitchContext));
@@ -85,7 +88,8 @@ public sealed class KubeconfigStep : NodeStep
             var diff = KubeconfigMerge.RedactCredentials(merge.Diff(file.Target, file.Text));
             var verb = file.Bytes is null ? "create" : "edit";
             var backup = file.Bytes is null ? "" : $", keeping the old one as {System.IO.Path.GetFileName(file.Target)}.picluster-<UTC timestamp>.bak";
-            changes.Add(new Change($"{verb} {file.Target} (mode 0600{backup}): {string.Join(", ", merge.Changes)}", context.Redactor.Redact(diff)));
+            var placeholder = beforeInit ? $"; the CA and credential shown are placeholders for what kubeadm init creates on {context.Node.Name}" : "";
+            changes.Add(new Change($"{verb} {file.Target} (mode 0600{backup}): {string.Join(", ", merge.Changes)}{placeholder}", context.Redactor.Redact(diff)));
             if (!merge.PreservedLayout)
                 changes.Add(new Change($"rewrite {file.Target} as block YAML: its flow-style layout cannot be edited in place (same content, comments dropped)"));
         }
@@ -99,13 +103,34 @@ public sealed class KubeconfigStep : NodeStep
             return StepPlan.Unchanged(unchanged);
         var planned = new KubeconfigResult(context.Node, file.Target, clusterName, options.UserName, server, StepStatus.Changed,
             changes.Select(c => c.Description).ToList());
-        return new StepPlan(changes, new Planned(file, merge.Text, writeText, planned));
+        return new StepPlan(changes, new Planned(file, merge.Text, writeText, planned, beforeInit));
+    }
+
+    /// <summary>
+    /// What kubeadm init will write as admin.conf, with placeholders where the CA and the credential will be: the server
+    /// is controlPlaneEndpoint when the file sets one, else the node's LAN address on the API port.
+    /// </summary>
+    internal static string PlaceholderAdminConf(PiNode node)
+    {
+        var address = node.LanAddress.Contains(':') ? $"[{node.LanAddress}]" : node.LanAddress;
+        var endpoint = node.Cluster?.Kubernetes.ControlPlaneEndpoint is { Length: > 0 } set ? set : $"{address}:{KubeadmConfiguration.BindPort}";
+        if (endpoint.StartsWith("https://", System.StringComparison.Ordinal)) endpoint = endpoint.Substring("https://".Length);
+        return "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n" +
+               $"    certificate-authority-data: <the cluster CA, which kubeadm init creates on {node.Name}>\n" +
+               $"    server: https://{endpoint}\n  name: kubernetes\n" +
+               "contexts:\n- context:\n    cluster: kubernetes\n    user: kubernetes-admin\n  name: kubernetes-admin@kubernetes\n" +
+               "current-context: kubernetes-admin@kubernetes\npreferences: {}\nusers:\n- name: kubernetes-admin\n  user:\n" +
+               $"    client-certificate-data: <the admin certificate, which kubeadm init creates on {node.Name}>\n" +
+               $"    client-key-data: <the admin key, which kubeadm init creates on {node.Name}>\n";
     }
 
     /// <inheritdoc />
     public override Task<object?> ApplyAsync(StepPlan plan, StepContext context)
     {
-        var (file, text, writeText, result) = (Planned)plan.Facts!;
+        var (file, text, writeText, result, beforeInit) = (Planned)plan.Facts!;
+        if (beforeInit)
+            throw new NodeException(NodeErrorKind.InvalidNodeState,
+                $"{context.Node}: there is no /etc/kubernetes/admin.conf yet: run Initialize-PiControlPlane first (Deploy-PiCluster does, in its Init phase).");
         try
         {
             if (!file.IsCurrent())

@@ -31,6 +31,9 @@ public sealed class InitializeNodeStep : NodeStep
     /// <inheritdoc />
     public override string Name => "Initialize";
 
+    /// <summary>The line of the apply's data that says the node was rebooted (Deploy-PiCluster counts reboots by it).</summary>
+    public const string RebootedLine = "Restart: rebooted and verified";
+
     private sealed record PartPlan(NodeStep Step, StepPlan Plan);
 
     private sealed record Plans(IReadOnlyList<PartPlan> Parts);
@@ -80,7 +83,7 @@ public sealed class InitializeNodeStep : NodeStep
             {
                 try { await Restart.ApplyAsync(restart, context).ConfigureAwait(false); }
                 catch (NodeException e) { throw new NodeException(e.Kind, $"{Restart.Name}: {e.Message}", e); }
-                results.Add($"{Restart.Name}: rebooted and verified");
+                results.Add(RebootedLine);
             }
         }
         return results;

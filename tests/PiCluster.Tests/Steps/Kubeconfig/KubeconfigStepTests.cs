@@ -309,9 +309,30 @@ public sealed class KubeconfigStepTests : IDisposable
         var host = Export(Node(exitCode: 3));
         var failure = Assert.Single(host.Failures);
         Assert.Equal(NodeErrorKind.InvalidNodeState, failure.Kind);
-        Assert.StartsWith("cp1: Kubeconfig: reading /etc/kubernetes/admin.conf failed (exit code 3): there is no /etc/kubernetes/admin.conf", failure.Message);
+        Assert.StartsWith("cp1: Kubeconfig: there is no /etc/kubernetes/admin.conf yet: run Initialize-PiControlPlane first", failure.Message);
         Assert.Empty(host.Objects);
         Assert.False(Directory.Exists(KubeDir));
+    }
+
+    [Fact]
+    public void WhatIfBeforeInitShowsTheMergeWithPlaceholdersForTheCredentialAndWritesNothing()
+    {
+        Directory.CreateDirectory(KubeDir);
+        File.WriteAllText(ConfigPath, Work);
+        var host = Export(Node(exitCode: 3), answer: (_, _) => false);
+
+        Assert.Empty(host.Failures);
+        var action = Assert.Single(host.ShouldProcessCalls).Action;
+        Assert.Contains("placeholders for what kubeadm init creates on cp1", action, StringComparison.Ordinal);
+        Assert.Contains("+    certificate-authority-data: <the cluster CA, which kubeadm init creates on cp1>", action, StringComparison.Ordinal);
+        Assert.Contains("+    server: https://127.0.0.1:6443", action, StringComparison.Ordinal);
+        Assert.Contains("+- name: homelab-admin", action, StringComparison.Ordinal);
+        Assert.Contains("+    client-key-data: ********", action, StringComparison.Ordinal);
+        // Credential lines stay masked, whether placeholders or the other cluster's token.
+        Assert.DoesNotContain(WorkToken, action, StringComparison.Ordinal);
+        Assert.DoesNotContain("<the admin key", action, StringComparison.Ordinal);
+        Assert.Equal(Work, File.ReadAllText(ConfigPath));
+        Assert.Single(Directory.GetFiles(KubeDir));
     }
 
     [Fact]

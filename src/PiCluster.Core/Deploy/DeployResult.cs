@@ -1,0 +1,35 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace PiCluster.Deploy;
+
+/// <summary>The summary Deploy-PiCluster writes last: per node what changed, its reboots and time, and whether the deploy succeeded.</summary>
+public sealed class DeployResult
+{
+    /// <summary>Creates a summary.</summary>
+    public DeployResult(string cluster, IReadOnlyList<DeployNodeResult> nodes, TimeSpan duration)
+    {
+        Cluster = cluster;
+        Nodes = nodes;
+        Duration = duration;
+    }
+
+    /// <summary>The cluster's name (from the cluster file).</summary>
+    public string Cluster { get; }
+
+    /// <summary>One line per node, in file order.</summary>
+    public IReadOnlyList<DeployNodeResult> Nodes { get; }
+
+    /// <summary>The whole run's wall time.</summary>
+    public TimeSpan Duration { get; }
+
+    /// <summary>Every node went through every phase (Unchanged, Changed, or in a dry run Planned): none failed or was left incomplete.</summary>
+    public bool Succeeded => Nodes.Count > 0 && Nodes.All(n => n.Status is DeployNodeStatus.Unchanged or DeployNodeStatus.Changed or DeployNodeStatus.Planned);
+
+    /// <summary>A dry run: nothing was changed anywhere, and some phase would have changed something.</summary>
+    public bool DryRun => Nodes.Any(n => n.Status == DeployNodeStatus.Planned) && Nodes.All(n => n.Changed.Count == 0);
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Cluster}: {(Succeeded ? "succeeded" : "failed")} ({string.Join(", ", Nodes)})";
+}
