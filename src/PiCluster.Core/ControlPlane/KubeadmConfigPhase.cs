@@ -24,8 +24,7 @@ public sealed class KubeadmConfigPhase : ClusterPhase
     private static readonly PhaseOutput[] OutputList = { Status };
 
     private static readonly RemoteCommand Facts = new(
-        RemoteScripts.Load("prep-lib") + "\n" + ShellText.WithVariables(RemoteScripts.Load("control-plane-facts"),
-            new Dictionary<string, string> { ["PICLUSTER_CONFIG"] = KubeadmConfiguration.RemotePath }),
+        RemoteScripts.Compose("control-plane-facts", new Dictionary<string, string> { ["PICLUSTER_CONFIG"] = KubeadmConfiguration.RemotePath }),
         asRoot: true, display: "KubeadmConfig: read kubeadm's version, the configuration and whether a cluster runs");
 
     private readonly Func<string, byte[]> _readLocalFile;
@@ -77,7 +76,7 @@ public sealed class KubeadmConfigPhase : ClusterPhase
     public override async Task<object?> ApplyAsync(StepPlan plan, PhaseContext context)
     {
         var edit = (FileEdit)plan.Facts!;
-        var result = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Load("prep-lib") + "\n" + edit.ApplyScript(), asRoot: true,
+        var result = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Compose("prep-write-files", FileEdit.Writes(edit)), asRoot: true,
             display: $"{Name}: write {edit.Path}"), context.Cancellation).ConfigureAwait(false);
         if (!result.Succeeded)
             throw FileEdit.DiskFullError(context.Node, Name, result)

@@ -19,7 +19,7 @@ public sealed class NetworkFactsPhase : ClusterPhase
 
     private static readonly PhaseOutput[] OutputList = { Networks };
 
-    private static readonly RemoteCommand Facts = new(RemoteScripts.Load("network-facts"), display: "Networks: read the routing tables (ip -j route)");
+    private static readonly RemoteCommand Facts = new(RemoteScripts.Compose("network-facts"), display: "Networks: read the routing tables (ip -j route)");
 
     /// <inheritdoc />
     public override string Name => "Networks";

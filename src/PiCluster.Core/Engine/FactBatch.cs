@@ -33,7 +33,7 @@ internal static class FactBatch
         }
         var timeout = parts.Aggregate(TimeSpan.Zero, (sum, p) => sum + (p.Timeout ?? defaultTimeout));
         var display = "facts in one round trip: " + string.Join(", ", parts.Select(p => p.Display ?? "a script"));
-        return new RemoteCommand(RemoteScripts.Load("fact-batch"), parts[0].AsRoot, input.ToString(), timeout, display);
+        return new RemoteCommand(RemoteScripts.Compose("fact-batch"), parts[0].AsRoot, input.ToString(), timeout, display);
     }
 
     /// <summary>

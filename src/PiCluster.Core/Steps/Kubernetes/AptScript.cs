@@ -9,8 +9,8 @@ using PiCluster.Transport;
 namespace PiCluster.Steps.Kubernetes;
 
 /// <summary>
-/// Runs the apt scripts of the runtime and Kubernetes steps: prep-lib.sh (atomic file writes) and k8s-apt-lib.sh
-/// (lock waiting) in front, variables next, and the script's exit codes turned into plain-words failures.
+/// Runs the apt scripts of the runtime and Kubernetes steps (they source prep-lib.sh and k8s-apt-lib.sh) and turns
+/// their exit codes into plain-words failures.
 /// </summary>
 internal static class AptScript
 {
@@ -23,11 +23,9 @@ internal static class AptScript
     /// <summary>Exit code: the repository key could not be downloaded.</summary>
     public const int KeyDownloadFailed = 77;
 
-    /// <summary>The full script text.</summary>
-    public static string Compose(string script, IReadOnlyDictionary<string, string> variables, TimeSpan lockTimeout, string? tail = null) =>
-        RemoteScripts.Load("prep-lib") + "\n" +
-        ShellText.WithVariables(RemoteScripts.Load("k8s-apt-lib") + "\n" + RemoteScripts.Load(script) + "\n" + (tail ?? ""),
-            new Dictionary<string, string>(variables) { ["PICLUSTER_LOCK_TIMEOUT"] = Seconds(lockTimeout) });
+    /// <summary>Scripts/<paramref name="script"/>.sh composed with its variables and the lock budget k8s-apt-lib.sh waits by.</summary>
+    public static string Script(string script, IReadOnlyDictionary<string, string> variables, TimeSpan lockTimeout) =>
+        RemoteScripts.Compose(script, new Dictionary<string, string>(variables) { ["PICLUSTER_LOCK_TIMEOUT"] = Seconds(lockTimeout) });
 
     /// <summary>The command <see cref="RunAsync"/> runs for a composed script (as root, with the lock budget in its timeout).</summary>
     public static RemoteCommand Command(string step, string text, string what, TimeSpan lockTimeout) =>

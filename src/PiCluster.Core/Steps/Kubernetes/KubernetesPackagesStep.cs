@@ -91,7 +91,7 @@ public sealed class KubernetesPackagesStep : NodeStep
 
     private const string ReadFacts = "read the package state";
 
-    private string FactsScript(AptRepository repository) => AptScript.Compose("k8s-facts", Variables(repository), Options.LockTimeout);
+    private string FactsScript(AptRepository repository) => AptScript.Script("k8s-facts", Variables(repository), Options.LockTimeout);
 
     /// <inheritdoc />
     public override IEnumerable<RemoteCommand> FactCommands(StepContext context)
@@ -151,13 +151,12 @@ public sealed class KubernetesPackagesStep : NodeStep
     {
         var facts = (Facts)plan.Facts!;
         var repository = facts.Repository.Repository;
-        var variables = facts.Repository.Variables(facts.Prerequisites);
+        var variables = facts.Repository.Variables(facts.Prerequisites, listKubeadmVersions: true);
         var version = facts.KnownVersion;
         var repoChanged = facts.Repository.IsNeeded;
         if (repoChanged || facts.Prerequisites.Count > 0 || (facts.Missing.Count > 0 && version is null))
         {
-            var tail = facts.Repository.Tail("echo \"@@ madison\"\napt-cache madison kubeadm\n");
-            var output = await AptScript.RunAsync(context, Name, AptScript.Compose("k8s-repo", variables, Options.LockTimeout, tail),
+            var output = await AptScript.RunAsync(context, Name, AptScript.Script("k8s-repo", variables, Options.LockTimeout),
                 $"set up the {repository.Name} repository", Options.LockTimeout, repository).ConfigureAwait(false);
             context.Verbose($"{context.Node}: {output.GetOr("log", "")}");
             if (facts.Missing.Count > 0 && facts.Installed.Count(p => KubernetesPackageVersions.Packages.Contains(p.Key)) == 0)
@@ -173,7 +172,7 @@ public sealed class KubernetesPackagesStep : NodeStep
         variables["PICLUSTER_INSTALL"] = string.Join(" ", facts.Missing.Select(p => $"{p}={version}"));
         variables["PICLUSTER_HOLD"] = string.Join(" ", facts.Hold);
         variables["PICLUSTER_ENABLE_KUBELET"] = facts.EnableKubelet ? "yes" : "no";
-        var result = await AptScript.RunAsync(context, Name, AptScript.Compose("k8s-install", variables, Options.LockTimeout),
+        var result = await AptScript.RunAsync(context, Name, AptScript.Script("k8s-install", variables, Options.LockTimeout),
             "install the Kubernetes packages", Options.LockTimeout, repository, nothingChanged: !repoChanged).ConfigureAwait(false);
 
         // Verify: all three installed at the wanted version, held, kubelet enabled.

@@ -61,7 +61,7 @@ public sealed class CgroupStep : NodePrepStep
         script += facts.BootFile == "/etc/default/grub"
             ? "grep -q 'cgroup_memory=1' /boot/grub/grub.cfg || { echo 'grub.cfg lacks the cgroup flags after update-grub' >&2; exit 1; }\n"
             : $"[[ $(wc -l <{ShellText.Quote(facts.BootFile)}) -eq 1 ]] && grep -q 'cgroup_enable=memory' {ShellText.Quote(facts.BootFile)} || {{ echo {ShellText.Quote(facts.BootFile + " is not as written")} >&2; exit 1; }}\n";
-        var result = await ApplyScriptAsync(context, script, $"edit {facts.BootFile}").ConfigureAwait(false);
+        var result = await ApplyScriptAsync(context, script, $"edit {facts.BootFile}", new[] { facts.Edit }).ConfigureAwait(false);
         var backup = result.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith("backup ", StringComparison.Ordinal))?.Substring(7);
         if (backup is not null) context.Verbose($"{context.Node}: the previous {facts.BootFile} is kept as {backup}");
         return null;

@@ -57,7 +57,7 @@ public sealed class HostnameStep : NodePrepStep
         var script = WriteFiles(edits) +
             $"if command -v hostnamectl >/dev/null && hostnamectl set-hostname {name} 2>/dev/null; then :; else hostname {name}; fi\n" +
             $"[[ $(hostname) == {name} ]] || {{ echo \"hostname is $(hostname) after the change\" >&2; exit 1; }}\n";
-        await ApplyScriptAsync(context, script, "set the hostname").ConfigureAwait(false);
+        await ApplyScriptAsync(context, script, "set the hostname", edits).ConfigureAwait(false);
         return null;
     }
 }

@@ -9,14 +9,9 @@ namespace PiCluster.Steps.NodePrep;
 /// <summary>What the node-preparation steps share: one-round-trip fact scripts and generated apply scripts.</summary>
 public abstract class NodePrepStep : NodeStep
 {
-    /// <summary>Scripts/<paramref name="script"/>.sh as root after prep-lib.sh and the given variables: a fact command.</summary>
-    protected static RemoteCommand FactCommand(string script, IReadOnlyDictionary<string, string>? variables = null)
-    {
-        // Fact scripts only read: a probe that fails (a missing unit, an absent tool) must not end the script early.
-        var text = RemoteScripts.Load("prep-lib") + "\nset +e +o pipefail\n" +
-                   ShellText.WithVariables(RemoteScripts.Load(script), variables ?? new Dictionary<string, string>());
-        return new RemoteCommand(text, asRoot: true, display: $"{script}.sh");
-    }
+    /// <summary>Scripts/<paramref name="script"/>.sh (which sources prep-facts-lib.sh) as root with the given variables: a fact command.</summary>
+    protected static RemoteCommand FactCommand(string script, IReadOnlyDictionary<string, string>? variables = null) =>
+        new(RemoteScripts.Compose(script, variables), asRoot: true, display: $"{script}.sh");
 
     /// <summary>Runs a <see cref="FactCommand"/> and parses its sections. One round trip, or none when the run read it already.</summary>
     protected static async Task<SectionedOutput> GatherFactsAsync(StepContext context, RemoteCommand facts)
@@ -27,10 +22,18 @@ public abstract class NodePrepStep : NodeStep
         return SectionedOutput.Parse(result.Stdout);
     }
 
-    /// <summary>Runs a generated script (prep-lib.sh prepended) as root; a non-zero exit is a failure of this step.</summary>
-    protected async Task<CommandResult> ApplyScriptAsync(StepContext context, string body, string what, System.TimeSpan? timeout = null)
+    /// <summary>
+    /// Runs a generated apply script as root after prep-lib.sh, with <paramref name="writes"/> as the data its
+    /// <c>picluster_write_files</c> (see <see cref="WriteFiles"/>) writes; a non-zero exit is a failure of this step.
+    /// </summary>
+    /// <remarks>
+    /// These bodies are still generated in C# (each step's handful of commands depends on its plan); values in them are
+    /// quoted with <see cref="ShellText.Quote"/>, file contents travel as data. They go through the one composer.
+    /// </remarks>
+    protected async Task<CommandResult> ApplyScriptAsync(StepContext context, string body, string what, IEnumerable<FileEdit>? writes = null, System.TimeSpan? timeout = null)
     {
-        var script = RemoteScripts.Load("prep-lib") + "\n" + body;
+        var script = RemoteScripts.ComposeGenerated("# shellcheck source=prep-lib.sh\nsource prep-lib.sh\n" + body,
+            new Dictionary<string, string> { [FileEdit.WritesVariable] = FileEdit.WriteRequest(writes ?? Enumerable.Empty<FileEdit>()) });
         var result = await context.Session.RunAsync(new RemoteCommand(script, asRoot: true, timeout: timeout, display: $"{Name}: {what}"), context.Cancellation).ConfigureAwait(false);
         if (!result.Succeeded)
             throw FileEdit.DiskFullError(context.Node, Name, result)
@@ -38,8 +41,8 @@ public abstract class NodePrepStep : NodeStep
         return result;
     }
 
-    /// <summary>The bash lines applying every needed file edit.</summary>
-    protected static string WriteFiles(IEnumerable<FileEdit> edits) => string.Concat(edits.Where(e => e.IsNeeded).Select(e => e.ApplyScript()));
+    /// <summary>The bash line applying every needed file edit; pass the same edits to <see cref="ApplyScriptAsync"/> as its data.</summary>
+    protected static string WriteFiles(IEnumerable<FileEdit> edits) => edits.Any(e => e.IsNeeded) ? "picluster_write_files\n" : "";
 
     /// <summary>The file's bytes from a base64 fact section (null when missing).</summary>
     protected static byte[]? FileFact(SectionedOutput facts, string section) => facts.GetBytes(section);

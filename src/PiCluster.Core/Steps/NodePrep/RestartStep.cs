@@ -80,7 +80,7 @@ public sealed class RestartStep : NodePrepStep
             }
         }
 
-        var verify = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Load("prep-verify"), asRoot: true, display: "Restart: verify after boot"), context.Cancellation).ConfigureAwait(false);
+        var verify = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Compose("prep-verify"), asRoot: true, display: "Restart: verify after boot"), context.Cancellation).ConfigureAwait(false);
         var problems = verify.Stdout.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
         if (!verify.Succeeded || problems.Count > 0)
             throw new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: after the reboot: {string.Join("; ", problems.DefaultIfEmpty(verify.Stderr.Trim()))}");

@@ -88,7 +88,7 @@ public sealed class TimeSyncStep : NodePrepStep
         if (facts.Restart)
             script += "systemctl unmask systemd-timesyncd >/dev/null 2>&1 || true\nsystemctl enable systemd-timesyncd >/dev/null 2>&1\n" +
                       "timedatectl set-ntp true\nsystemctl restart systemd-timesyncd\n";
-        if (script.Length > 0) await ApplyScriptAsync(context, script, "configure systemd-timesyncd").ConfigureAwait(false);
+        if (script.Length > 0) await ApplyScriptAsync(context, script, "configure systemd-timesyncd", new[] { facts.DropIn }).ConfigureAwait(false);
         if (facts.Wait) await WaitForSyncAsync(context).ConfigureAwait(false);
         return null;
     }
@@ -97,7 +97,7 @@ public sealed class TimeSyncStep : NodePrepStep
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(WaitTimeout.TotalSeconds));
         // One round trip: the node polls itself and gives up after the bound.
-        var script = ShellText.WithVariables(RemoteScripts.Load("prep-timesync-wait"),
+        var script = RemoteScripts.Compose("prep-timesync-wait",
             new Dictionary<string, string> { ["PICLUSTER_WAIT_SECONDS"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         var result = await context.Session.RunAsync(new RemoteCommand(script, timeout: WaitTimeout + TimeSpan.FromSeconds(30), display: $"TimeSync: wait up to {seconds} s for the clock to synchronise"), context.Cancellation).ConfigureAwait(false);
         if (result.ExitCode == 4)

@@ -70,13 +70,13 @@ public sealed class ContainerRuntimeStep : NodeStep
         if (facts.Repository is { IsNeeded: true } || facts.Prerequisites.Count > 0)
         {
             var repo = facts.Repository!;
-            await AptScript.RunAsync(context, Name, AptScript.Compose("k8s-repo", repo.Variables(facts.Prerequisites), Options.LockTimeout, repo.Tail()),
+            await AptScript.RunAsync(context, Name, AptScript.Script("k8s-repo", repo.Variables(facts.Prerequisites), Options.LockTimeout),
                 $"set up the {repo.Repository.Name} repository", Options.LockTimeout, repo.Repository).ConfigureAwait(false);
         }
         var installed = false;
         if (facts.Install)
         {
-            await AptScript.RunAsync(context, Name, AptScript.Compose("runtime-install", new Dictionary<string, string> { ["PICLUSTER_PACKAGE"] = facts.Package }, Options.LockTimeout),
+            await AptScript.RunAsync(context, Name, AptScript.Script("runtime-install", new Dictionary<string, string> { ["PICLUSTER_PACKAGE"] = facts.Package }, Options.LockTimeout),
                 $"install {facts.Package}", Options.LockTimeout, facts.Repository?.Repository, nothingChanged: facts.Repository is not { IsNeeded: true }).ConfigureAwait(false);
             installed = true;
             // The package brought its own config and defaults: plan the files again from what is there now.
@@ -84,17 +84,15 @@ public sealed class ContainerRuntimeStep : NodeStep
             facts = (Facts)again.Facts!;
         }
 
-        var writes = new StringBuilder();
-        if (facts.Config is not null) writes.Append(facts.Config.ApplyScript());
-        if (facts.Crictl is not null) writes.Append(facts.Crictl.ApplyScript());
         var variables = new Dictionary<string, string>
         {
+            [FileEdit.WritesVariable] = FileEdit.WriteRequest(new[] { facts.Config, facts.Crictl }.OfType<FileEdit>()),
             ["PICLUSTER_SERVICE"] = Service(facts.Runtime),
             ["PICLUSTER_SOCKET"] = socket,
             ["PICLUSTER_RUNTIME"] = facts.Runtime == ContainerRuntime.CriO ? "crio" : "containerd",
             ["PICLUSTER_RESTART"] = facts.Restart || (installed && facts.Config is not null) ? "yes" : "no",
         };
-        var text = RemoteScripts.Load("prep-lib") + "\n" + writes + ShellText.WithVariables(RemoteScripts.Load("runtime-apply"), variables);
+        var text = RemoteScripts.Compose("runtime-apply", variables);
         var result = await context.Session.RunAsync(new RemoteCommand(text, asRoot: true, timeout: TimeSpan.FromMinutes(3), display: $"{Name}: configure and start {Service(facts.Runtime)}"),
             context.Cancellation).ConfigureAwait(false);
         if (!result.Succeeded)
@@ -134,7 +132,7 @@ public sealed class ContainerRuntimeStep : NodeStep
             ["PICLUSTER_SOURCES"] = criO?.SourcesPath ?? "",
             ["PICLUSTER_KEYRING"] = criO?.KeyringPath ?? "",
         };
-        return AptScript.Compose("runtime-facts", variables, Options.LockTimeout);
+        return AptScript.Script("runtime-facts", variables, Options.LockTimeout);
     }
 
     /// <summary>The plan for the facts a node reported.</summary>

@@ -39,7 +39,7 @@ public class HostileValueTests
         var start = new ProcessStartInfo("bash") { RedirectStandardInput = true, RedirectStandardOutput = true };
         using var process = Process.Start(start)!;
         process.StandardInput.Write("set -eu\nprintf '%s' " + ShellText.Quote(value) + "\n" +
-                                    ShellText.WithVariables("printf '|%s' \"$V\"\n", new Dictionary<string, string> { ["V"] = value }));
+                                    RemoteScripts.ComposeGenerated("printf '|%s' \"$V\"\n", new Dictionary<string, string> { ["V"] = value }));
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();

@@ -29,9 +29,8 @@ public class HostnameStepTests
         await step.ApplyAsync(plan, Context(session, Node1, Node2));
         var apply = Assert.Single(Applied(session));
         Assert.True(apply.AsRoot);
-        Assert.Contains("picluster_write_file '/etc/hosts'", apply.Script);
+        Assert.Equal(new[] { "/etc/hosts", "/etc/hostname" }, ScriptWrites.Of(apply.Script).Select(w => w.Path));
         Assert.Contains("hostnamectl set-hostname 'node1'", apply.Script);
-        Assert.True(apply.Script.IndexOf("'/etc/hosts'", StringComparison.Ordinal) < apply.Script.IndexOf("'/etc/hostname'", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -56,7 +55,7 @@ public class CgroupStepTests
         Assert.True(change.RebootRequired);
         Assert.Contains("+" + NodeFacts.PiCmdline.TrimEnd('\n') + " cgroup_enable=cpuset cgroup_enable=memory cgroup_memory=1", change.Diff);
         await step.ApplyAsync(plan, Context(session));
-        Assert.Contains("picluster_write_file '/boot/firmware/cmdline.txt'", Assert.Single(Applied(session)).Script);
+        Assert.Contains(ScriptWrites.Of(Assert.Single(Applied(session)).Script), w => w.Path == "/boot/firmware/cmdline.txt");
     }
 
     [Fact]
@@ -114,7 +113,7 @@ public class SwapStepTests
         var script = Assert.Single(Applied(session)).Script;
         Assert.Contains("systemctl mask 'dphys-swapfile.service'", script);
         Assert.Contains("swapoff -a", script);
-        Assert.DoesNotContain("picluster_write_file '/etc/fstab'", script);
+        Assert.DoesNotContain(ScriptWrites.Of(script), w => w.Path == "/etc/fstab");
     }
 
     [Fact]

@@ -220,7 +220,7 @@ public class InitializeNodeStepTests
         var asked = Assert.Single(host.ShouldProcessCalls).Action;
         Assert.Contains("cgroup_enable=memory", asked);
         Assert.Contains("dphys-swapfile", asked);
-        Assert.DoesNotContain(connector.Sessions["node1"].Commands, c => c.Script.Contains("picluster_write_file '") || c.Script.Contains("systemctl reboot") || c.Script.Contains("modprobe -a"));
+        Assert.DoesNotContain(connector.Sessions["node1"].Commands, c => ScriptWrites.Of(c.Script).Count > 0 || c.Script.Contains("systemctl reboot") || c.Script.Contains("modprobe -a"));
         Assert.Equal(1, connector.Opens["node1"]);
     }
 
