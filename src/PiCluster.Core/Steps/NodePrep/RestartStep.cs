@@ -71,7 +71,7 @@ public sealed class RestartStep : NodePrepStep
             try
             {
                 await context.Session.ReconnectAsync(left, requireNewBoot: true, context.Cancellation).ConfigureAwait(false);
-                var bootId = await context.Session.RunAsync(new RemoteCommand("cat /proc/sys/kernel/random/boot_id", display: "Restart: read the boot id"), context.Cancellation).ConfigureAwait(false);
+                var bootId = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Compose("boot-id"), display: "Restart: read the boot id"), context.Cancellation).ConfigureAwait(false);
                 if (bootId.Succeeded && bootId.Stdout.Trim().Length > 0 && bootId.Stdout.Trim() != facts.BootId) break;
             }
             catch (NodeException e) when (e.Kind is NodeErrorKind.NodeUnreachable or NodeErrorKind.Timeout)

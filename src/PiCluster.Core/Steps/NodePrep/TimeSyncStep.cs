@@ -97,9 +97,9 @@ public sealed class TimeSyncStep : NodePrepStep
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(WaitTimeout.TotalSeconds));
         // One round trip: the node polls itself and gives up after the bound.
-        var script = RemoteScripts.Compose("prep-timesync-wait",
+        var wait = RemoteScripts.Compose("prep-timesync-wait",
             new Dictionary<string, string> { ["PICLUSTER_WAIT_SECONDS"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-        var result = await context.Session.RunAsync(new RemoteCommand(script, timeout: WaitTimeout + TimeSpan.FromSeconds(30), display: $"TimeSync: wait up to {seconds} s for the clock to synchronise"), context.Cancellation).ConfigureAwait(false);
+        var result = await context.Session.RunAsync(new RemoteCommand(wait, timeout: WaitTimeout + TimeSpan.FromSeconds(30), display: $"TimeSync: wait up to {seconds} s for the clock to synchronise"), context.Cancellation).ConfigureAwait(false);
         if (result.ExitCode == 4)
         {
             var tried = result.Stdout.Trim();
