@@ -89,7 +89,7 @@ public sealed class KernelNetworkingStep : NodePrepStep
         }
         script += "for module in " + string.Join(" ", KernelNetworkingFiles.Modules) + "; do [[ -d /sys/module/$module ]] || { echo \"module $module is not loaded\" >&2; exit 1; }; done\n" +
                   "for key in " + string.Join(" ", KernelNetworkingFiles.Sysctls) + "; do [[ $(sysctl -n \"$key\") == 1 ]] || { echo \"$key is not 1\" >&2; exit 1; }; done\n";
-        await ApplyScriptAsync(context, script, "set up kernel networking", facts.Files).ConfigureAwait(false);
+        await ApplyGeneratedAsync(context, script, "set up kernel networking", facts.Files).ConfigureAwait(false);
         return facts.SwitchTo ?? facts.Backend;
     }
 }

@@ -158,7 +158,7 @@ public sealed class NetworkStep : NodePrepStep
     public override async Task<object?> ApplyAsync(StepPlan plan, StepContext context)
     {
         var facts = (Facts)plan.Facts!;
-        await ApplyScriptAsync(context, StartScript(facts), "start the network change").ConfigureAwait(false);
+        await ApplyGeneratedAsync(context, StartScript(facts), "start the network change").ConfigureAwait(false);
 
         // Wait for the node's own verdict; the session may drop while the interface is reconfigured.
         var clock = Stopwatch.StartNew();
@@ -190,7 +190,7 @@ public sealed class NetworkStep : NodePrepStep
             throw new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: {verdict.Replace("rolled-back: ", "")}; the previous network configuration was restored.");
 
         // PiCluster reached the node after the change: cancel the rollback and check the address is in place.
-        await ApplyScriptAsync(context,
+        await ApplyGeneratedAsync(context,
             $"systemctl stop {RollbackUnit}.timer {RollbackUnit}.service 2>/dev/null || true\nsystemctl reset-failed {RollbackUnit}.service 2>/dev/null || true\n" +
             $"rm -f {StateDir}/net-rollback.sh {StateDir}/net-apply.sh {ResultFile}\n" +
             $"ip -o -4 addr show dev {ShellText.Quote(facts.Wanted.Interface)} | grep -qw {ShellText.Quote(facts.Wanted.Cidr)} || {{ echo {ShellText.Quote($"{facts.Wanted.Cidr} is not on {facts.Wanted.Interface}")} >&2; exit 1; }}\n",

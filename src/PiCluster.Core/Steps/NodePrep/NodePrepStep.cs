@@ -23,25 +23,39 @@ public abstract class NodePrepStep : NodeStep
     }
 
     /// <summary>
-    /// Runs a generated apply script as root after prep-lib.sh, with <paramref name="writes"/> as the data its
-    /// <c>picluster_write_files</c> (see <see cref="WriteFiles"/>) writes; a non-zero exit is a failure of this step.
+    /// Runs the apply script Scripts/<paramref name="script"/>.sh as root with its variables and
+    /// <paramref name="writes"/> as the data its <c>picluster_write_files</c> writes; a non-zero exit is a failure of this step.
     /// </summary>
-    /// <remarks>
-    /// These bodies are still generated in C# (each step's handful of commands depends on its plan); values in them are
-    /// quoted with <see cref="ShellText.Quote"/>, file contents travel as data. They go through the one composer.
-    /// </remarks>
-    protected async Task<CommandResult> ApplyScriptAsync(StepContext context, string body, string what, IEnumerable<FileEdit>? writes = null, System.TimeSpan? timeout = null)
+    protected Task<CommandResult> ApplyScriptAsync(StepContext context, string script, string what, IReadOnlyDictionary<string, string>? variables = null, IEnumerable<FileEdit>? writes = null) =>
+        RunAsRootAsync(context, new RemoteCommand(RemoteScripts.Compose(script, WithWrites(variables, writes)), asRoot: true, display: $"{Name}: {what}"), what);
+
+    /// <summary>
+    /// Like <see cref="ApplyScriptAsync"/> for a body generated in C#, after prep-lib.sh. Only the steps whose commands
+    /// follow their plan too closely for a fixed script (units to mask or unmask, sysctls and iptables alternatives,
+    /// the network manager's own commands) use it; values in the body are quoted with <see cref="ShellText.Quote"/> and
+    /// file contents travel as data (<see cref="WriteFiles"/>).
+    /// </summary>
+    protected Task<CommandResult> ApplyGeneratedAsync(StepContext context, string body, string what, IEnumerable<FileEdit>? writes = null) =>
+        RunAsRootAsync(context, new RemoteCommand(RemoteScripts.ComposeGenerated("# shellcheck source=prep-lib.sh\nsource prep-lib.sh\n" + body, WithWrites(null, writes)),
+            asRoot: true, display: $"{Name}: {what}"), what);
+
+    private static Dictionary<string, string> WithWrites(IReadOnlyDictionary<string, string>? variables, IEnumerable<FileEdit>? writes)
     {
-        var script = RemoteScripts.ComposeGenerated("# shellcheck source=prep-lib.sh\nsource prep-lib.sh\n" + body,
-            new Dictionary<string, string> { [FileEdit.WritesVariable] = FileEdit.WriteRequest(writes ?? Enumerable.Empty<FileEdit>()) });
-        var result = await context.Session.RunAsync(new RemoteCommand(script, asRoot: true, timeout: timeout, display: $"{Name}: {what}"), context.Cancellation).ConfigureAwait(false);
+        var all = variables is null ? new Dictionary<string, string>() : new Dictionary<string, string>(variables);
+        all[FileEdit.WritesVariable] = FileEdit.WriteRequest(writes ?? Enumerable.Empty<FileEdit>());
+        return all;
+    }
+
+    private async Task<CommandResult> RunAsRootAsync(StepContext context, RemoteCommand command, string what)
+    {
+        var result = await context.Session.RunAsync(command, context.Cancellation).ConfigureAwait(false);
         if (!result.Succeeded)
             throw FileEdit.DiskFullError(context.Node, Name, result)
                   ?? new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: {Name} could not {what} (exit code {result.ExitCode}): {result.Stderr.Trim()}");
         return result;
     }
 
-    /// <summary>The bash line applying every needed file edit; pass the same edits to <see cref="ApplyScriptAsync"/> as its data.</summary>
+    /// <summary>The bash line applying every needed file edit in a generated body; pass the same edits to <see cref="ApplyGeneratedAsync"/> as its data.</summary>
     protected static string WriteFiles(IEnumerable<FileEdit> edits) => edits.Any(e => e.IsNeeded) ? "picluster_write_files\n" : "";
 
     /// <summary>The file's bytes from a base64 fact section (null when missing).</summary>

@@ -59,8 +59,7 @@ public sealed class RestartStep : NodePrepStep
     public override async Task<object?> ApplyAsync(StepPlan plan, StepContext context)
     {
         var facts = (Facts)plan.Facts!;
-        // A timer, so the command returns before the connection goes down.
-        await ApplyScriptAsync(context, "systemd-run --quiet --no-block --on-active=1 /bin/systemctl reboot\n", "schedule a reboot").ConfigureAwait(false);
+        await ApplyScriptAsync(context, "prep-restart-reboot", "schedule a reboot").ConfigureAwait(false);
 
         var clock = Stopwatch.StartNew();
         while (true)

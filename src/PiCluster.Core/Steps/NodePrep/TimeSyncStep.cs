@@ -82,13 +82,12 @@ public sealed class TimeSyncStep : NodePrepStep
     public override async Task<object?> ApplyAsync(StepPlan plan, StepContext context)
     {
         var facts = (Facts)plan.Facts!;
-        var script = "";
-        if (facts.Install) script += "DEBIAN_FRONTEND=noninteractive apt-get install -y -q systemd-timesyncd >/dev/null\n";
-        script += WriteFiles(new[] { facts.DropIn });
-        if (facts.Restart)
-            script += "systemctl unmask systemd-timesyncd >/dev/null 2>&1 || true\nsystemctl enable systemd-timesyncd >/dev/null 2>&1\n" +
-                      "timedatectl set-ntp true\nsystemctl restart systemd-timesyncd\n";
-        if (script.Length > 0) await ApplyScriptAsync(context, script, "configure systemd-timesyncd", new[] { facts.DropIn }).ConfigureAwait(false);
+        if (facts.Install || facts.DropIn.IsNeeded || facts.Restart)
+            await ApplyScriptAsync(context, "prep-timesync-apply", "configure systemd-timesyncd", new Dictionary<string, string>
+            {
+                ["PICLUSTER_INSTALL"] = facts.Install ? "yes" : "no",
+                ["PICLUSTER_RESTART"] = facts.Restart ? "yes" : "no",
+            }, new[] { facts.DropIn }).ConfigureAwait(false);
         if (facts.Wait) await WaitForSyncAsync(context).ConfigureAwait(false);
         return null;
     }

@@ -30,7 +30,8 @@ public class HostnameStepTests
         var apply = Assert.Single(Applied(session));
         Assert.True(apply.AsRoot);
         Assert.Equal(new[] { "/etc/hosts", "/etc/hostname" }, ScriptWrites.Of(apply.Script).Select(w => w.Path));
-        Assert.Contains("hostnamectl set-hostname 'node1'", apply.Script);
+        Assert.Contains("PICLUSTER_HOSTNAME='node1'", apply.Script);
+        Assert.Contains("hostnamectl set-hostname \"$PICLUSTER_HOSTNAME\"", apply.Script);
     }
 
     [Fact]
