@@ -30,10 +30,10 @@ public abstract class NodePrepStep : NodeStep
         RunAsRootAsync(context, new RemoteCommand(RemoteScripts.Compose(script, WithWrites(variables, writes)), asRoot: true, display: $"{Name}: {what}"), what);
 
     /// <summary>
-    /// Like <see cref="ApplyScriptAsync"/> for a body generated in C#, after prep-lib.sh. Only the steps whose commands
-    /// follow their plan too closely for a fixed script (units to mask or unmask, sysctls and iptables alternatives,
-    /// the network manager's own commands) use it; values in the body are quoted with <see cref="ShellText.Quote"/> and
-    /// file contents travel as data (<see cref="WriteFiles"/>).
+    /// Like <see cref="ApplyScriptAsync"/> for a body generated in C#, after prep-lib.sh. Only Swap and Network use it,
+    /// whose command lists follow their plan (each swap unit's own mask or unmask, each network manager's own commands
+    /// and its rollback); values in the body are quoted with <see cref="ShellText.Quote"/> and file contents travel as
+    /// data (<see cref="WriteFiles"/>).
     /// </summary>
     protected Task<CommandResult> ApplyGeneratedAsync(StepContext context, string body, string what, IEnumerable<FileEdit>? writes = null) =>
         RunAsRootAsync(context, new RemoteCommand(RemoteScripts.ComposeGenerated("# shellcheck source=prep-lib.sh\nsource prep-lib.sh\n" + body, WithWrites(null, writes)),

@@ -160,9 +160,12 @@ public class KernelNetworkingStepTests
         Assert.Equal("create /etc/modules-load.d/k8s.conf", plan.Changes[0].Description);
         Assert.Equal(IptablesBackend.Nft, await step.ApplyAsync(plan, Context(session)));
         var script = Assert.Single(Applied(session)).Script;
-        Assert.Contains("modprobe -a overlay br_netfilter", script);
+        Assert.Contains("PICLUSTER_MODULES='overlay br_netfilter'\n", script);
+        Assert.Contains("modprobe -a $PICLUSTER_MODULES\n", script);
         Assert.DoesNotContain("modprobe overlay", script);
-        Assert.Contains("sysctl --system", script);
+        Assert.Contains("PICLUSTER_RELOAD_SYSCTLS='yes'\n", script);
+        Assert.Contains("PICLUSTER_IPTABLES=''\n", script);
+        Assert.Equal(new[] { KernelNetworkingFiles.ModulesPath, KernelNetworkingFiles.SysctlPath }, ScriptWrites.Of(script).Select(w => w.Path));
     }
 
     [Fact]
@@ -183,7 +186,9 @@ public class KernelNetworkingStepTests
         var plan = await step.PlanAsync(Context(session));
         Assert.Contains(plan.Changes, c => c.Description == "switch the iptables backend Nft -> Legacy (update-alternatives)");
         Assert.Equal(IptablesBackend.Legacy, await step.ApplyAsync(plan, Context(session)));
-        Assert.Contains("update-alternatives --set \"$tool\" \"/usr/sbin/$tool-legacy\"", Applied(session).Single().Script);
+        var script = Applied(session).Single().Script;
+        Assert.Contains("PICLUSTER_IPTABLES='legacy'\n", script);
+        Assert.Contains("update-alternatives --set \"$tool\" \"/usr/sbin/$tool-$PICLUSTER_IPTABLES\"", script);
     }
 }
 
