@@ -79,7 +79,7 @@ public sealed class PreflightFacts
 
     /// <summary>The command that reads the facts; the sudo password, if any, goes on its stdin.</summary>
     public static RemoteCommand Command(string? sudoPassword) =>
-        new(RemoteScripts.Load("preflight-facts"), input: (sudoPassword ?? "") + "\n", timeout: TimeSpan.FromSeconds(90),
+        new(RemoteScripts.Compose("preflight-facts"), input: (sudoPassword ?? "") + "\n", timeout: TimeSpan.FromSeconds(90),
             display: "read preflight facts (one script)");
 
     /// <summary>
@@ -87,7 +87,7 @@ public sealed class PreflightFacts
     /// round trip (its sudo section then says nothing: the batch itself needed sudo, and a refusal fails the node first).
     /// </summary>
     public static RemoteCommand RootCommand { get; } =
-        new(RemoteScripts.Load("preflight-facts"), asRoot: true, input: "\n", timeout: TimeSpan.FromSeconds(90), display: "read preflight facts (one script)");
+        new(RemoteScripts.Compose("preflight-facts"), asRoot: true, input: "\n", timeout: TimeSpan.FromSeconds(90), display: "read preflight facts (one script)");
 
     /// <summary>Parses the script's output.</summary>
     public static PreflightFacts Parse(string output)

@@ -37,7 +37,7 @@ internal static class ControlPlaneNodes
 
     /// <summary>A kubeadm script of Scripts/ run as root against the generated configuration (PICLUSTER_CONFIG).</summary>
     public static RemoteCommand KubeadmCommand(string script, string display, TimeSpan timeout) =>
-        new(ShellText.WithVariables(RemoteScripts.Load(script),
+        new(RemoteScripts.Compose(script,
                 new Dictionary<string, string> { ["PICLUSTER_CONFIG"] = KubeadmConfiguration.RemotePath }),
             asRoot: true, timeout: timeout, display: display);
 

@@ -24,8 +24,7 @@ public sealed class KubeadmConfigPhase : ClusterPhase
     private static readonly PhaseOutput[] OutputList = { Status };
 
     private static readonly RemoteCommand Facts = new(
-        RemoteScripts.Load("prep-lib") + "\n" + ShellText.WithVariables(RemoteScripts.Load("control-plane-facts"),
-            new Dictionary<string, string> { ["PICLUSTER_CONFIG"] = KubeadmConfiguration.RemotePath }),
+        RemoteScripts.Compose("control-plane-facts", new Dictionary<string, string> { ["PICLUSTER_CONFIG"] = KubeadmConfiguration.RemotePath }),
         asRoot: true, display: "KubeadmConfig: read kubeadm's version, the configuration and whether a cluster runs");
 
     private readonly Func<string, byte[]> _readLocalFile;
@@ -105,7 +104,7 @@ public sealed class KubeadmConfigPhase : ClusterPhase
             throw new NodeException(NodeErrorKind.InvalidNodeState,
                 "kubeadm is not installed, and the configuration names its exact version: run Install-PiKubernetes first (Deploy-PiCluster does, in its Packages phase).");
         var edit = (FileEdit)plan.Facts!;
-        var result = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Load("prep-lib") + "\n" + edit.ApplyScript(), asRoot: true,
+        var result = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Compose("prep-write-files", FileEdit.Writes(edit)), asRoot: true,
             display: $"{Name}: write {edit.Path}"), context.Cancellation).ConfigureAwait(false);
         if (!result.Succeeded)
             throw FileEdit.DiskFullError(context.Node, Name, result)

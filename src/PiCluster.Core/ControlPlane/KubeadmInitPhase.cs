@@ -60,7 +60,7 @@ public sealed class KubeadmInitPhase : ClusterPhase
     /// <inheritdoc />
     public override async Task CleanUpAsync(StepPlan plan, PhaseContext context)
     {
-        var result = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Load("kubeadm-reset"), asRoot: true, timeout: TimeSpan.FromMinutes(5),
+        var result = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Compose("kubeadm-reset"), asRoot: true, timeout: TimeSpan.FromMinutes(5),
             display: $"{Name}: kubeadm reset -f and remove what it leaves"), context.Cancellation).ConfigureAwait(false);
         if (!result.Succeeded)
             throw new NodeException(NodeErrorKind.StepFailed, $"kubeadm reset -f failed: {ControlPlaneNodes.Tail(result.Stderr)}");

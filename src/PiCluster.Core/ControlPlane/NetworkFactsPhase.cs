@@ -20,7 +20,7 @@ public sealed class NetworkFactsPhase : ClusterPhase
     private static readonly PhaseOutput[] OutputList = { Networks };
 
     // As root although it needs no privilege: then it joins the other phases' root facts in the run's one round trip.
-    private static readonly RemoteCommand Facts = new(RemoteScripts.Load("network-facts"), asRoot: true, display: "Networks: read the routing tables (ip -j route)");
+    private static readonly RemoteCommand Facts = new(RemoteScripts.Compose("network-facts"), asRoot: true, display: "Networks: read the routing tables (ip -j route)");
 
     /// <inheritdoc />
     public override string Name => "Networks";

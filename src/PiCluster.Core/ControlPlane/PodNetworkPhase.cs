@@ -84,7 +84,7 @@ public sealed class PodNetworkPhase : ClusterPhase
         context.Node.Cluster is { } cluster ? new[] { FactsCommand(CniManifests.Resolve(cluster, _plugin)) } : Array.Empty<RemoteCommand>();
 
     private RemoteCommand FactsCommand(ManifestSource source) => new(
-        RemoteScripts.Load("prep-lib") + "\n" + ShellText.WithVariables(RemoteScripts.Load("pod-network-facts"), new Dictionary<string, string>
+        RemoteScripts.Compose("pod-network-facts", new Dictionary<string, string>
         {
             ["PICLUSTER_URL"] = IsUrl(source.Location) ? source.Location : "",
             ["PICLUSTER_NAMESPACE"] = source.Pin.DaemonSetNamespace,
@@ -148,7 +148,7 @@ public sealed class PodNetworkPhase : ClusterPhase
         var planned = (PodNetworkPlan)plan.Facts!;
         var pin = planned.Source.Pin;
         // The manifest is data on stdin, never part of the script.
-        var applied = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Load("pod-network-apply"), asRoot: true, input: planned.Manifest,
+        var applied = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Compose("pod-network-apply"), asRoot: true, input: planned.Manifest,
             timeout: TimeSpan.FromMinutes(5), display: $"{Name}: kubectl apply -f - (the patched {pin.Plugin} manifest)"), context.Cancellation).ConfigureAwait(false);
         if (applied.ExitCode == NoClusterExitCode)
             throw new NodeException(NodeErrorKind.InvalidNodeState, "no cluster runs here (no /etc/kubernetes/admin.conf): run Initialize-PiControlPlane first.");
@@ -157,7 +157,7 @@ public sealed class PodNetworkPhase : ClusterPhase
         context.Verbose($"{context.Node.Name}: {Name}: {ControlPlaneNodes.Tail(applied.Stdout, 40)}");
 
         var pods = await WaitForPodsAsync(context, pin).ConfigureAwait(false);
-        var recorded = await context.Session.RunAsync(new RemoteCommand(ShellText.WithVariables(RemoteScripts.Load("pod-network-record"),
+        var recorded = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Compose("pod-network-record",
             new Dictionary<string, string> { ["PICLUSTER_RECORD"] = RecordPath, ["PICLUSTER_SHA256"] = planned.Sha256 }), asRoot: true,
             display: $"{Name}: record the applied manifest's SHA-256 in {RecordPath}"), context.Cancellation).ConfigureAwait(false);
         if (!recorded.Succeeded)
@@ -167,7 +167,7 @@ public sealed class PodNetworkPhase : ClusterPhase
 
     private async Task<IReadOnlyList<PodState>> WaitForPodsAsync(PhaseContext context, PinnedManifest pin)
     {
-        var command = new RemoteCommand(ShellText.WithVariables(RemoteScripts.Load("pod-network-pods"),
+        var command = new RemoteCommand(RemoteScripts.Compose("pod-network-pods",
             new Dictionary<string, string> { ["PICLUSTER_NAMESPACE"] = pin.DaemonSetNamespace }), asRoot: true,
             display: $"{Name}: read the pods of DaemonSet {pin.DaemonSetNamespace}/{pin.DaemonSetName}");
         var deadline = DateTime.UtcNow + ReadyTimeout;

@@ -35,7 +35,7 @@ internal static class FactBatch
         // node hold its run for an hour.
         var timeout = parts.Select(p => p.Timeout ?? TimeSpan.Zero).Append(factTimeout).Max();
         var display = "facts in one round trip: " + string.Join(", ", parts.Select(p => p.Display ?? "a script"));
-        return new RemoteCommand(RemoteScripts.Load("fact-batch"), parts[0].AsRoot, input.ToString(), timeout, display);
+        return new RemoteCommand(RemoteScripts.Compose("fact-batch"), parts[0].AsRoot, input.ToString(), timeout, display);
     }
 
     /// <summary>

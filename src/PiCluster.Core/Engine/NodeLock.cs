@@ -125,7 +125,7 @@ internal sealed class NodeLock
     }
 
     private RemoteCommand Command(string action, string? takeOverRun) =>
-        new(ShellText.WithVariables(RemoteScripts.Load("node-lock"), new Dictionary<string, string>
+        new(RemoteScripts.Compose("node-lock", new Dictionary<string, string>
         {
             ["PICLUSTER_LOCK_ACTION"] = action,
             ["PICLUSTER_RUN_ID"] = RunId,

@@ -1,6 +1,8 @@
 # shellcheck shell=bash
-# Facts for Initialize-PiControlPlane on the leader, in one round trip. Needs prep-lib.sh. Input: PICLUSTER_CONFIG
+# Facts for Initialize-PiControlPlane on the leader, in one round trip. Input: PICLUSTER_CONFIG
 # (where PiCluster keeps the kubeadm configuration). Read-only.
+# shellcheck source=prep-lib.sh
+source prep-lib.sh
 echo "@@ kubeadm_installed"
 if command -v kubeadm >/dev/null 2>&1; then echo yes; else echo no; fi
 echo "@@ kubeadm_version"

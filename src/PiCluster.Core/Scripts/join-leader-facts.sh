@@ -1,7 +1,11 @@
 # shellcheck shell=bash
-# Facts for Join-PiWorker on the leader, in one round trip. Needs prep-lib.sh and join-token-lib.sh. Input:
+# Facts for Join-PiWorker on the leader, in one round trip. Input:
 # PICLUSTER_DESCRIPTION. Read-only: whether a cluster runs, its CA certificate (public), the registered nodes, and the
 # ids of bootstrap tokens an earlier PiCluster run left behind.
+# shellcheck source=prep-lib.sh
+source prep-lib.sh
+# shellcheck source=join-token-lib.sh
+source join-token-lib.sh
 echo "@@ admin_conf"
 if [[ ! -e /etc/kubernetes/admin.conf ]]; then
     echo no

@@ -1,8 +1,10 @@
 # shellcheck shell=bash
 # On the leader: deletes the bootstrap tokens earlier PiCluster runs left behind, then, with PICLUSTER_CREATE=yes,
-# creates this run's one token with a short TTL. Needs join-token-lib.sh. Input: PICLUSTER_DESCRIPTION, PICLUSTER_TTL,
+# creates this run's one token with a short TTL. Input: PICLUSTER_DESCRIPTION, PICLUSTER_TTL,
 # PICLUSTER_CREATE. The join command (it holds the token) goes to stdout only, for the caller, which registers the
 # token with its redactor before anything else reads the output.
+# shellcheck source=join-token-lib.sh
+source join-token-lib.sh
 echo "@@ deleted"
 picluster_delete_tokens || exit 1
 if [[ $PICLUSTER_CREATE == yes ]]; then

@@ -3,8 +3,9 @@
 # prints each token whole (id.secret): only the public id (before the dot) leaves this pipe, so no secret reaches
 # stdout, a log or a command line. Needs /etc/kubernetes/admin.conf.
 picluster_token_ids() {
-    kubeadm token list 2>/dev/null \
-        | grep -F -- "$PICLUSTER_DESCRIPTION" | awk '{ split($1, part, "."); print part[1] }'
+    # awk filters as well: a grep that matches nothing fails the pipe, and under prep-lib's pipefail the script.
+    kubeadm token list \
+        | PICLUSTER_MATCH=$PICLUSTER_DESCRIPTION awk 'index($0, ENVIRON["PICLUSTER_MATCH"]) { split($1, part, "."); print part[1] }'
 }
 
 # Deletes them by id (public, so it may be an argument); prints "deleted ID" for each.

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# apt helpers for the runtime and Kubernetes package steps. Prepended (after prep-lib.sh) to their scripts.
+# apt helpers for the runtime and Kubernetes package steps. Their scripts source it after prep-lib.sh.
 # Locks are waited for, never fought: PiCluster does not delete lock files and does not kill their holder
 # (at first boot that is usually unattended-upgrades, which must be left to finish).
 # Inputs: PICLUSTER_LOCK_TIMEOUT (seconds, the whole script's budget for waiting on locks).

@@ -1,6 +1,10 @@
 # shellcheck shell=bash
-# Facts for the Kubernetes packages step, in one round trip. Needs prep-lib.sh and k8s-apt-lib.sh.
+# Facts for the Kubernetes packages step, in one round trip.
 # Inputs: PICLUSTER_SOURCES, PICLUSTER_KEYRING.
+# shellcheck source=prep-lib.sh
+source prep-lib.sh
+# shellcheck source=k8s-apt-lib.sh
+source k8s-apt-lib.sh
 echo "@@ apt_version"
 dpkg-query -W -f='${Version}\n' apt 2>/dev/null || true
 echo "@@ installed"

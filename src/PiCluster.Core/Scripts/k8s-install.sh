@@ -1,7 +1,11 @@
 # shellcheck shell=bash
 # Installs kubelet, kubeadm and kubectl at one version, holds them, enables kubelet, and reports what is there.
-# Needs prep-lib.sh and k8s-apt-lib.sh. Inputs: PICLUSTER_INSTALL ("pkg=version ..." to install, may be empty),
+# Inputs: PICLUSTER_INSTALL ("pkg=version ..." to install, may be empty),
 # PICLUSTER_HOLD (packages to hold), PICLUSTER_ENABLE_KUBELET (yes/no).
+# shellcheck source=prep-lib.sh
+source prep-lib.sh
+# shellcheck source=k8s-apt-lib.sh
+source k8s-apt-lib.sh
 echo "@@ log"
 if [[ -n ${PICLUSTER_INSTALL:-} ]]; then
     # shellcheck disable=SC2086 # a list of pkg=version words

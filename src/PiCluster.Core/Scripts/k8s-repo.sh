@@ -1,10 +1,14 @@
 # shellcheck shell=bash
-# Sets up a signed apt repository (pkgs.k8s.io style) and refreshes apt's lists. Needs prep-lib.sh and k8s-apt-lib.sh.
+# Sets up a signed apt repository (pkgs.k8s.io style) and refreshes apt's lists.
 # Inputs: PICLUSTER_PREREQS (packages to install first, may be empty), PICLUSTER_KEY_URL (empty when the key comes
-# inline), PICLUSTER_KEYRING, PICLUSTER_SOURCES, PICLUSTER_REPO_URL. The caller appends the file writes
-# (picluster_write_file) for an inline key and the sources file after this text and then calls picluster_repo_finish.
+# inline), PICLUSTER_KEYRING, PICLUSTER_SOURCES, PICLUSTER_REPO_URL, PICLUSTER_WRITES (an inline key and the sources
+# file, as picluster_write_files takes them), PICLUSTER_MADISON (yes: list the kubeadm versions the lists offer after).
 # Never apt-key, never [trusted=yes], never a download piped into a shell: the key goes to a temporary file,
 # is dearmored with gpg, and apt checks every Release file against it.
+# shellcheck source=prep-lib.sh
+source prep-lib.sh
+# shellcheck source=k8s-apt-lib.sh
+source k8s-apt-lib.sh
 echo "@@ log"
 picluster_wait_apt_lock
 if [[ -n ${PICLUSTER_PREREQS:-} ]]; then
@@ -69,3 +73,10 @@ picluster_repo_finish() {
     rm -rf -- "$picluster_repo_saved"
     echo "refreshed the package lists"
 }
+
+picluster_write_files
+picluster_repo_finish
+if [[ ${PICLUSTER_MADISON:-no} == yes ]]; then
+    echo "@@ madison"
+    apt-cache madison kubeadm
+fi

@@ -1,8 +1,10 @@
 # shellcheck shell=bash
-# Facts for Install-PiPodNetwork on the leader, in one round trip. Needs prep-lib.sh. Inputs: PICLUSTER_URL (the
+# Facts for Install-PiPodNetwork on the leader, in one round trip. Inputs: PICLUSTER_URL (the
 # manifest to fetch here, where a lab or mirror URL is reachable; empty for a file on the admin's machine),
 # PICLUSTER_NAMESPACE (the plugin's DaemonSet's), PICLUSTER_RECORD (the SHA-256 of the manifest PiCluster last
 # applied and verified). Read-only.
+# shellcheck source=prep-lib.sh
+source prep-lib.sh
 if [[ -n $PICLUSTER_URL ]]; then
     tmp=$(mktemp)
     if curl -fsSL --max-time 120 -o "$tmp" -- "$PICLUSTER_URL" 2>"$tmp.err"; then

@@ -1,7 +1,9 @@
 # shellcheck shell=bash
-# Facts for the Cgroup step, in one round trip. Needs prep-lib.sh.
+# Facts for the Cgroup step, in one round trip.
 # The boot command line lives in the first of these that exists. On Bookworm /boot/cmdline.txt is only a stub
 # pointing at /boot/firmware, so the firmware directory comes first.
+# shellcheck source=prep-facts-lib.sh
+source prep-facts-lib.sh
 bootfile=""
 for candidate in /boot/firmware/cmdline.txt /boot/cmdline.txt /etc/default/grub; do
     if [[ -f $candidate ]]; then bootfile=$candidate; break; fi

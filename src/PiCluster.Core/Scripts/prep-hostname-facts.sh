@@ -1,5 +1,7 @@
 # shellcheck shell=bash
-# Facts for the Hostname step, in one round trip. Needs prep-lib.sh.
+# Facts for the Hostname step, in one round trip.
+# shellcheck source=prep-facts-lib.sh
+source prep-facts-lib.sh
 echo "@@ hostname"
 hostname
 picluster_file_section etc_hostname /etc/hostname

@@ -1,5 +1,7 @@
 # shellcheck shell=bash
-# Facts for the KernelNetworking step, in one round trip. Needs prep-lib.sh.
+# Facts for the KernelNetworking step, in one round trip.
+# shellcheck source=prep-facts-lib.sh
+source prep-facts-lib.sh
 picluster_file_section modules /etc/modules-load.d/k8s.conf
 picluster_file_section sysctl /etc/sysctl.d/k8s.conf
 echo "@@ loaded"

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Functions shared by PiCluster's node-preparation scripts. Prepended to each generated apply script.
+# Functions shared by PiCluster's node scripts; a script pulls them in with `source prep-lib.sh` (RemoteScripts.cs).
 set -euo pipefail
 export LC_ALL=C
 
@@ -79,6 +79,19 @@ picluster_write_file() {
     sync -- "$tmp"
     mv -f -- "$tmp" "$path"
     sync -- "$dir" 2>/dev/null || sync
+}
+
+# picluster_write_files: every write planned in PICLUSTER_WRITES (FileEdit.WriteRequest: per file a line
+# "EXPECTED MODE PATH" and a line of base64 content), in order, through picluster_write_file. Stops at the first
+# failure with its exit code (under set -e the script stops there, as with a direct call: no `||` here, which would
+# switch set -e off inside picluster_write_file). The content is data in a variable, never part of the script's code.
+picluster_write_files() {
+    local expected mode path content status
+    while IFS=' ' read -r expected mode path && IFS= read -r content; do
+        picluster_write_file "$path" "$expected" "$mode" <<<"$content"
+        status=$?
+        ((status == 0)) || return "$status"
+    done <<<"${PICLUSTER_WRITES:-}"
 }
 
 # picluster_sha256 PATH: the file's sha256, or "absent".

@@ -1,5 +1,7 @@
 # shellcheck shell=bash
-# Facts for the Network step, in one round trip. Needs prep-lib.sh and IFACE, NETWORKD_PATH, NETPLAN_PATH.
+# Facts for the Network step, in one round trip. Needs IFACE, NETWORKD_PATH, NETPLAN_PATH.
+# shellcheck source=prep-facts-lib.sh
+source prep-facts-lib.sh
 : "${IFACE:?}" "${NETWORKD_PATH:?}" "${NETPLAN_PATH:?}"
 echo "@@ iface"
 if [[ -d /sys/class/net/$IFACE ]]; then echo present; else echo absent; fi

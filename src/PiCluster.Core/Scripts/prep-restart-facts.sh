@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # Facts for the Restart step, in one round trip: the boot id, why a reboot is pending, and where the boot file's
-# backup is (named in the error if the node does not come back). Needs prep-lib.sh.
+# backup is (named in the error if the node does not come back).
+# shellcheck source=prep-facts-lib.sh
+source prep-facts-lib.sh
 echo "@@ boot_id"
 cat /proc/sys/kernel/random/boot_id
 bootfile=""

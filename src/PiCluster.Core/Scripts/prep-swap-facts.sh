@@ -1,5 +1,7 @@
 # shellcheck shell=bash
-# Facts for the Swap step, in one round trip. Needs prep-lib.sh.
+# Facts for the Swap step, in one round trip.
+# shellcheck source=prep-facts-lib.sh
+source prep-facts-lib.sh
 echo "@@ swaps"
 tail -n +2 /proc/swaps
 picluster_file_section fstab /etc/fstab

@@ -1,5 +1,7 @@
 # shellcheck shell=bash
-# Facts for the TimeSync step, in one round trip. Needs prep-lib.sh.
+# Facts for the TimeSync step, in one round trip.
+# shellcheck source=prep-facts-lib.sh
+source prep-facts-lib.sh
 picluster_file_section dropin /etc/systemd/timesyncd.conf.d/picluster.conf
 echo "@@ installed"
 if [[ -x /lib/systemd/systemd-timesyncd || -x /usr/lib/systemd/systemd-timesyncd ]]; then echo yes; else echo no; fi

@@ -1,7 +1,10 @@
 # shellcheck shell=bash
-# Enables and (re)starts the runtime, then checks it answers on its CRI socket. Needs prep-lib.sh and k8s-apt-lib.sh.
-# The file writes (picluster_write_file) come before this text. Inputs: PICLUSTER_SERVICE, PICLUSTER_SOCKET,
+# Enables and (re)starts the runtime, then checks it answers on its CRI socket.
+# Writes the runtime's planned files first. Inputs: PICLUSTER_WRITES, PICLUSTER_SERVICE, PICLUSTER_SOCKET,
 # PICLUSTER_RESTART (yes when the config changed: restart once), PICLUSTER_RUNTIME.
+# shellcheck source=prep-lib.sh
+source prep-lib.sh
+picluster_write_files
 echo "@@ log"
 systemctl daemon-reload
 if [[ $(systemctl is-enabled "$PICLUSTER_SERVICE" 2>/dev/null || true) != enabled ]]; then

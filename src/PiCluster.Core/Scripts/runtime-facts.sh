@@ -1,7 +1,11 @@
 # shellcheck shell=bash
-# Facts for the container runtime step, in one round trip. Needs prep-lib.sh and k8s-apt-lib.sh.
+# Facts for the container runtime step, in one round trip.
 # Inputs: PICLUSTER_RUNTIME (containerd|crio), PICLUSTER_SERVICE, PICLUSTER_PACKAGE, PICLUSTER_CONFIG (may be empty),
 # PICLUSTER_SOURCES and PICLUSTER_KEYRING (a runtime from its own repository; may be empty).
+# shellcheck source=prep-lib.sh
+source prep-lib.sh
+# shellcheck source=k8s-apt-lib.sh
+source k8s-apt-lib.sh
 echo "@@ package"
 dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' "$PICLUSTER_PACKAGE" containerd containerd.io cri-o 2>/dev/null || true
 echo "@@ candidate"

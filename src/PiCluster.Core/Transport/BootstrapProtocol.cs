@@ -40,7 +40,7 @@ internal static class BootstrapProtocol
         var script = Utf8.GetBytes(command.Script);
         var input = Utf8.GetBytes(command.Input ?? "");
         var mode = !command.AsRoot ? "user" : sudoPassword is null ? "sudo" : "sudo-password";
-        var head = new StringBuilder(RemoteScripts.Load("ssh-bootstrap"));
+        var head = new StringBuilder(RemoteScripts.Compose("ssh-bootstrap"));
         if (head[head.Length - 1] != '\n') head.Append('\n');
         head.Append(mode).Append('\n');
         if (mode == "sudo-password") head.Append(sudoPassword).Append('\n');

@@ -214,7 +214,7 @@ public sealed class OpenSshSession : ITransportSession
                 try
                 {
                     await ConnectAsync(left < _options.ConnectTimeout ? left : _options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
-                    await RunOneAsync(new RemoteCommand("true", display: "check the boot id"), cancellationToken).ConfigureAwait(false);
+                    await RunOneAsync(new RemoteCommand(RemoteScripts.Compose("noop"), display: "check the boot id"), cancellationToken).ConfigureAwait(false);
                     if (!requireNewBoot || oldBoot is null || _bootId != oldBoot) return;
                     last = null;
                 }

@@ -91,7 +91,7 @@ public sealed class JoinPhase : ClusterPhase
 
         var config = JoinConfiguration.Generate(token.Value.ApiServerEndpoint, token.Value.Token, token.Value.CaPin, node.Name, planned.CriSocket, node.LanAddress);
         var result = await context.Session.RunAsync(new RemoteCommand(
-            ShellText.WithVariables(RemoteScripts.Load("join-apply"), new Dictionary<string, string> { ["PICLUSTER_CONFIG"] = JoinConfiguration.RemotePath }),
+            RemoteScripts.Compose("join-apply", new Dictionary<string, string> { ["PICLUSTER_CONFIG"] = JoinConfiguration.RemotePath }),
             asRoot: true, input: config, timeout: _options.JoinTimeout, display: $"{Name}: kubeadm join --config {JoinConfiguration.RemotePath}"),
             context.Cancellation).ConfigureAwait(false);
         if (!result.Succeeded)
@@ -114,8 +114,7 @@ public sealed class JoinPhase : ClusterPhase
 
     private static async Task ResetAsync(PhaseContext context)
     {
-        var script = ShellText.WithVariables(RemoteScripts.Load("join-reset"), new Dictionary<string, string> { ["PICLUSTER_CONFIG"] = JoinConfiguration.RemotePath })
-            + "\n" + RemoteScripts.Load("kubeadm-reset");
+        var script = RemoteScripts.Compose("join-reset", new Dictionary<string, string> { ["PICLUSTER_CONFIG"] = JoinConfiguration.RemotePath });
         var result = await context.Session.RunAsync(new RemoteCommand(script, asRoot: true, timeout: TimeSpan.FromMinutes(5),
             display: "Join: kubeadm reset -f and remove what it leaves"), context.Cancellation).ConfigureAwait(false);
         if (!result.Succeeded)
@@ -124,7 +123,7 @@ public sealed class JoinPhase : ClusterPhase
 
     private async Task<RegisteredNode> WaitReadyAsync(PhaseContext context)
     {
-        var command = new RemoteCommand(RemoteScripts.Load("join-nodes"), asRoot: true, display: $"{Name}: is node {context.Node.Name} Ready");
+        var command = new RemoteCommand(RemoteScripts.Compose("join-nodes"), asRoot: true, display: $"{Name}: is node {context.Node.Name} Ready");
         // A monotonic clock: the wall clock may jump while a session is paused.
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var last = "it is not registered yet";

@@ -72,13 +72,12 @@ public sealed class JoinTokenPhase : ClusterPhase
     public override IEnumerable<RemoteCommand> FactCommands(PhaseContext context) => new[] { FactsCommand };
 
     private static RemoteCommand FactsCommand { get; } = TokenCommand("join-leader-facts", new Dictionary<string, string>(),
-        "JoinToken: read the cluster's CA, its nodes and tokens left by earlier runs", prepLib: true);
+        "JoinToken: read the cluster's CA, its nodes and tokens left by earlier runs");
 
-    private static RemoteCommand TokenCommand(string script, Dictionary<string, string> variables, string display, bool prepLib = false)
+    private static RemoteCommand TokenCommand(string script, Dictionary<string, string> variables, string display)
     {
         variables["PICLUSTER_DESCRIPTION"] = TokenDescription;
-        return new RemoteCommand((prepLib ? RemoteScripts.Load("prep-lib") + "\n" : "") + RemoteScripts.Load("join-token-lib") + "\n"
-            + ShellText.WithVariables(RemoteScripts.Load(script), variables), asRoot: true, display: display);
+        return new RemoteCommand(RemoteScripts.Compose(script, variables), asRoot: true, display: display);
     }
 
     /// <inheritdoc />

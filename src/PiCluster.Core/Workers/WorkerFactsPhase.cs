@@ -26,7 +26,7 @@ public sealed class WorkerFactsPhase : ClusterPhase
 
     private static readonly PhaseOutput[] OutputList = { Kubelet };
 
-    private static readonly RemoteCommand Facts = new(RemoteScripts.Load("prep-lib") + "\n" + RemoteScripts.Load("join-worker-facts"),
+    private static readonly RemoteCommand Facts = new(RemoteScripts.Compose("join-worker-facts"),
         asRoot: true, display: "WorkerFacts: read kubelet.conf and the CA the worker trusts");
 
     /// <inheritdoc />

@@ -435,7 +435,7 @@ public class ClusterCheckTests
         });
         Assert.Equal(3, connector.Closed.Count);
         // Read-only: the script changes nothing (no write, no lock, no apply), and the runner sent nothing else.
-        var script = RemoteScripts.Load("cluster-check-facts");
+        var script = RemoteScripts.Compose("cluster-check-facts");
         foreach (var change in new[] { " apply", " delete", " rm ", "> /", ">/", "tee ", "systemctl ", "swapoff", "swapon", "sed -i", "node-lock" })
             Assert.DoesNotContain(change, script.Replace("2>\"$errors\"", "").Replace(">/dev/null", ""));
         Assert.Contains("trap 'rm -f \"$errors\"' EXIT", script);

@@ -51,8 +51,8 @@ public class ControlPlanePhaseTests
         public CommandResult Answer(PiNode node, RemoteCommand command)
         {
             var s = command.Script;
-            if (s == RemoteScripts.Load("leader-facts")) return FakeNodeSession.Ok(AdminConf ? "yes\n" : "no\n");
-            if (s == RemoteScripts.Load("network-facts")) return FakeNodeSession.Ok($"@@ routes4\n{(node.Name == "node2" ? Routes2 : Lan)}\n@@ routes6\n[]\n");
+            if (s == RemoteScripts.Compose("leader-facts")) return FakeNodeSession.Ok(AdminConf ? "yes\n" : "no\n");
+            if (s == RemoteScripts.Compose("network-facts")) return FakeNodeSession.Ok($"@@ routes4\n{(node.Name == "node2" ? Routes2 : Lan)}\n@@ routes6\n[]\n");
             if (s.Contains("@@ kubeadm_version", StringComparison.Ordinal))
             {
                 var text = new StringBuilder("@@ kubeadm_version\nv1.34.2\n@@ hostname\nnode1\n");
@@ -79,10 +79,12 @@ public class ControlPlanePhaseTests
         new NetworkFactsPhase(), new KubeadmConfigPhase(), new ImagePullPhase(TimeSpan.FromMinutes(1)), new KubeadmInitPhase(TimeSpan.FromMinutes(1)),
     };
 
-    private static readonly string[] Changing = { "picluster_write_file '/", "kubeadm config images pull", "kubeadm init --config", "kubeadm reset" };
+    private static readonly string[] Changing = { "kubeadm config images pull", "kubeadm init --config", "kubeadm reset" };
+
+    private static bool IsChanging(string script) => ScriptWrites.Of(script).Count > 0 || Changing.Any(script.Contains);
 
     private static IEnumerable<string> ChangingCommands(FakeConnector connector) =>
-        connector.Sessions.Values.SelectMany(s => s.Commands).Select(c => c.Script).Where(s => Changing.Any(s.Contains));
+        connector.Sessions.Values.SelectMany(s => s.Commands).Select(c => c.Script).Where(IsChanging);
 
     [Fact]
     public void WhatIfShowsTheConfigurationAsADiffAndEveryPhaseAndChangesNothing()
@@ -112,12 +114,12 @@ public class ControlPlanePhaseTests
         var host = Run(connector, Cluster(), approve: true, InitPhases());
 
         Assert.Empty(host.Failures);
-        var leader = connector.Sessions["node1"].Commands.Select(c => c.Script).Where(s => Changing.Any(s.Contains)).ToList();
+        var leader = connector.Sessions["node1"].Commands.Select(c => c.Script).Where(IsChanging).ToList();
         Assert.Equal(3, leader.Count);
-        Assert.Contains("picluster_write_file '/etc/kubernetes/picluster-kubeadm.yaml' absent 0600", leader[0], StringComparison.Ordinal);
+        Assert.Contains(ScriptWrites.Of(leader[0]), w => w.Path == "/etc/kubernetes/picluster-kubeadm.yaml" && w.Expected == "absent" && w.Mode == "0600");
         Assert.Contains("kubeadm config images pull --config", leader[1], StringComparison.Ordinal);
         Assert.Contains("kubeadm init --config", leader[2], StringComparison.Ordinal);
-        Assert.DoesNotContain(connector.Sessions["node2"].Commands, c => Changing.Any(c.Script.Contains));
+        Assert.DoesNotContain(connector.Sessions["node2"].Commands, c => IsChanging(c.Script));
         Assert.Equal(new[] { "KubeadmConfig", "Images", "Init" }, host.Results.Where(r => r.Status == StepStatus.Changed).Select(r => r.Step));
         AssertNowhere(host, Token);
     }

@@ -42,7 +42,7 @@ public class PodNetworkPhaseTests
         public CommandResult Answer(PiNode node, RemoteCommand command)
         {
             var s = command.Script;
-            if (s == RemoteScripts.Load("leader-facts")) return FakeNodeSession.Ok(AdminConf ? "yes\n" : "no\n");
+            if (s == RemoteScripts.Compose("leader-facts")) return FakeNodeSession.Ok(AdminConf ? "yes\n" : "no\n");
             if (s.Contains("picluster_file_section record", StringComparison.Ordinal))
             {
                 var text = new StringBuilder();

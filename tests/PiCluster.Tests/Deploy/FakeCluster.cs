@@ -100,22 +100,22 @@ internal sealed class FakeCluster : IDisposable
 
     private CommandResult Answer(PiNode node, RemoteCommand command)
     {
-        if (command.Script == RemoteScripts.Load("fact-batch")) return Batch(node, command);
+        if (command.Script == RemoteScripts.Compose("fact-batch")) return Batch(node, command);
         if (Facts(node, command.Script) is { } facts) return facts;
         Changes.Enqueue((node.Name, command));
         return FakeNodeSession.Ok();
     }
 
-    private static bool Is(string script, string name) => script.Contains(RemoteScripts.Load(name), StringComparison.Ordinal);
+    private static bool Is(string script, string name) => script.Contains(RemoteScripts.Compose(name), StringComparison.Ordinal);
 
     /// <summary>The answer to a fact script, or null when the command is none.</summary>
     private CommandResult? Facts(PiNode node, string s)
     {
-        if (s == RemoteScripts.Load("preflight-facts"))
+        if (s == RemoteScripts.Compose("preflight-facts"))
             return FakeNodeSession.Ok(PreflightEdits.TryGetValue(node.Name, out var edit) ? edit(Preflight(node)) : Preflight(node));
-        if (s == RemoteScripts.Load("leader-facts")) return FakeNodeSession.Ok(Converged ? "yes\n" : "no\n");
-        if (s == RemoteScripts.Load("network-facts")) return FakeNodeSession.Ok($"@@ routes4\n{Lan}\n@@ routes6\n[]\n");
-        if (s == RemoteScripts.Load("admin-conf-read"))
+        if (s == RemoteScripts.Compose("leader-facts")) return FakeNodeSession.Ok(Converged ? "yes\n" : "no\n");
+        if (s == RemoteScripts.Compose("network-facts")) return FakeNodeSession.Ok($"@@ routes4\n{Lan}\n@@ routes6\n[]\n");
+        if (s == RemoteScripts.Compose("admin-conf-read"))
             return Converged ? FakeNodeSession.Ok(AdminConf) : new CommandResult(3, "", "there is no /etc/kubernetes/admin.conf\n");
         foreach (var part in new[] { "hostname", "network", "timesync", "cgroup", "swap", "kernelnet", "restart" })
             if (Is(s, $"prep-{part}-facts"))

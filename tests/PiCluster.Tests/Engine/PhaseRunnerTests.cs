@@ -28,7 +28,7 @@ public class PhaseRunnerTests
     private static readonly PhaseOutput<string> JoinCommand = new("JoinCommand", "join command");
     private static readonly PhaseOutput<string> Hostname = new("Hostname", "hostname", OutputScope.Node);
 
-    private static readonly string LeaderProbe = RemoteScripts.Load("leader-facts");
+    private static readonly string LeaderProbe = RemoteScripts.Compose("leader-facts");
 
     /// <summary>Answers the leader probe: yes on the named nodes, no elsewhere; every other command succeeds.</summary>
     private static FakeConnector Connector(params string[] holdAdminConf) => new((node, command) =>

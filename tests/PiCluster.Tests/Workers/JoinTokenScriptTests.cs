@@ -52,7 +52,7 @@ public sealed class JoinTokenScriptTests : IDisposable
         start.Environment["FAKE_STATE"] = State;
         start.Environment["FAKE_ARGV"] = Argv;
         using var process = Process.Start(start)!;
-        process.StandardInput.Write(RemoteScripts.Load("join-token-lib") + "\n" + ShellText.WithVariables(RemoteScripts.Load(script), new System.Collections.Generic.Dictionary<string, string>
+        process.StandardInput.Write(RemoteScripts.Compose(script, new System.Collections.Generic.Dictionary<string, string>
         {
             ["PICLUSTER_DESCRIPTION"] = JoinTokenPhase.TokenDescription,
             ["PICLUSTER_TTL"] = "15m",
@@ -91,7 +91,7 @@ public sealed class JoinTokenScriptTests : IDisposable
     [Fact]
     public void TheIdsOfPiClustersTokensAreListedWithoutTheirSecrets()
     {
-        var start = new ProcessStartInfo("bash", new[] { "-c", RemoteScripts.Load("join-token-lib") + "\nPICLUSTER_DESCRIPTION='" + JoinTokenPhase.TokenDescription + "'\npicluster_token_ids" })
+        var start = new ProcessStartInfo("bash", new[] { "-c", RemoteScripts.Compose("join-token-lib") + "\nPICLUSTER_DESCRIPTION='" + JoinTokenPhase.TokenDescription + "'\npicluster_token_ids" })
             { RedirectStandardOutput = true };
         start.Environment["PATH"] = _dir + ":" + Environment.GetEnvironmentVariable("PATH");
         start.Environment["FAKE_STATE"] = State;
@@ -100,5 +100,22 @@ public sealed class JoinTokenScriptTests : IDisposable
         var stdout = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         Assert.Equal("old001\n", stdout);
+    }
+
+    [Fact]
+    public void NoTokenOfPiClustersIsNoFailureUnderPipefail()
+    {
+        // The leader's facts run under prep-lib's `set -euo pipefail`: a filter that matched nothing once failed them (lab).
+        File.WriteAllText(State, "usr001|usersecret000001|made by hand\n");
+        var script = "set -euo pipefail\n" + RemoteScripts.Compose("join-token-lib") + "\nPICLUSTER_DESCRIPTION='" + JoinTokenPhase.TokenDescription + "'\n"
+            + "ids=$(picluster_token_ids)\necho \"ids=[$ids]\"\n";
+        var start = new ProcessStartInfo("bash", new[] { "-c", script }) { RedirectStandardOutput = true };
+        start.Environment["PATH"] = _dir + ":" + Environment.GetEnvironmentVariable("PATH");
+        start.Environment["FAKE_STATE"] = State;
+        start.Environment["FAKE_ARGV"] = Argv;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.Equal((0, "ids=[]\n"), (process.ExitCode, stdout));
     }
 }

@@ -85,7 +85,7 @@ internal sealed class JoinWorld
         lock (_gate)
         {
             if (s.Contains("@@picluster-part", StringComparison.Ordinal)) return new CommandResult(1, "", "no batches here");
-            if (s == RemoteScripts.Load("leader-facts")) return FakeNodeSession.Ok(node.Name == "node1" ? "yes\n" : "no\n");
+            if (s == RemoteScripts.Compose("leader-facts")) return FakeNodeSession.Ok(node.Name == "node1" ? "yes\n" : "no\n");
             if (s.Contains("@@ kubelet_conf", StringComparison.Ordinal))
             {
                 var w = Workers[node.Name];
@@ -110,7 +110,7 @@ internal sealed class JoinWorld
                 }
                 return FakeNodeSession.Ok(text.ToString());
             }
-            if (s.Contains(RemoteScripts.Load("join-token-delete"), StringComparison.Ordinal))
+            if (s.Contains(RemoteScripts.Compose("join-token-delete"), StringComparison.Ordinal))
             {
                 Deletes++;
                 return FakeNodeSession.Ok(string.Concat(DeleteOurs().Select(id => $"deleted {id}\n")));
@@ -134,7 +134,7 @@ internal sealed class JoinWorld
                 Registered.Add(node.Name);
                 return FakeNodeSession.Ok("This node has joined the cluster\n");
             }
-            if (s == RemoteScripts.Load("join-nodes")) return FakeNodeSession.Ok(NodesJson());
+            if (s == RemoteScripts.Compose("join-nodes")) return FakeNodeSession.Ok(NodesJson());
             return FakeNodeSession.Ok();
         }
     }

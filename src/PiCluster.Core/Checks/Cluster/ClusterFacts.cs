@@ -62,7 +62,7 @@ public sealed record NodeCheckFacts(IReadOnlyList<string> Swaps, string KernelCo
 {
     /// <summary>The command that reads them; <paramref name="controlPlane"/> adds the cluster and the certificates.</summary>
     public static RemoteCommand Command(bool controlPlane) => new(
-        ShellText.WithVariables(RemoteScripts.Load("cluster-check-facts"),
+        RemoteScripts.Compose("cluster-check-facts",
             new Dictionary<string, string> { ["PICLUSTER_CONTROL_PLANE"] = controlPlane ? "yes" : "no" }),
         asRoot: true, timeout: TimeSpan.FromSeconds(120),
         display: controlPlane ? "read the node's and the cluster's state (kubectl, kubeadm certs)" : "read the node's state");

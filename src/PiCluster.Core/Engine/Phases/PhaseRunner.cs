@@ -48,7 +48,7 @@ public sealed class PhaseRunner
     public const string NotRunPrefix = "not run: ";
 
     private static readonly RemoteCommand LeaderProbe =
-        new(RemoteScripts.Load("leader-facts"), asRoot: true, display: "Leader: does the node hold /etc/kubernetes/admin.conf");
+        new(RemoteScripts.Compose("leader-facts"), asRoot: true, display: "Leader: does the node hold /etc/kubernetes/admin.conf");
 
     private readonly INodeConnector _connector;
     private readonly RunOptions _options;

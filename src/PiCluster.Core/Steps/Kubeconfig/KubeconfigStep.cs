@@ -26,7 +26,7 @@ public sealed class KubeconfigStep : NodeStep
     /// <summary>The exit code of admin-conf-read.sh when the node has no admin.conf.</summary>
     private const int NoAdminConf = 3;
 
-    private static readonly RemoteCommand ReadAdminConf = new(RemoteScripts.Load("admin-conf-read"), asRoot: true, display: "admin-conf-read.sh");
+    private static readonly RemoteCommand ReadAdminConf = new(RemoteScripts.Compose("admin-conf-read"), asRoot: true, display: "admin-conf-read.sh");
 
     private readonly KubeconfigOptions _options;
 

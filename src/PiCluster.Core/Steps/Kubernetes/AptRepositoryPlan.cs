@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using PiCluster.Engine;
 using PiCluster.Steps.NodePrep;
 using PiCluster.Transport;
@@ -63,9 +64,11 @@ public sealed class AptRepositoryPlan
     public static string SourcesFile(AptRepository repository) =>
         $"# {repository.Name} packages, signed by the key from {PackageSource.Printable(repository.Key)}. Managed by PiCluster.\n{repository.SourcesLine}\n";
 
-    /// <summary>Variables for k8s-repo.sh.</summary>
-    public Dictionary<string, string> Variables(IEnumerable<string> prerequisites) => new()
+    /// <summary>Variables for k8s-repo.sh: the repository, the file writes (an inline key, the sources file), and whether to list kubeadm's versions after.</summary>
+    public Dictionary<string, string> Variables(IEnumerable<string> prerequisites, bool listKubeadmVersions = false) => new()
     {
+        [FileEdit.WritesVariable] = FileEdit.WriteRequest(new[] { Key, Sources }.OfType<FileEdit>()),
+        ["PICLUSTER_MADISON"] = listKubeadmVersions ? "yes" : "no",
         ["PICLUSTER_SOURCES"] = Repository.SourcesPath,
         ["PICLUSTER_KEYRING"] = Repository.KeyringPath,
         ["PICLUSTER_REPO_URL"] = Repository.Url,
@@ -74,10 +77,6 @@ public sealed class AptRepositoryPlan
         ["PICLUSTER_KEY_FINGERPRINT"] = Repository.KeyFingerprint ?? "",
         ["PICLUSTER_KEY_MAX_BYTES"] = PackageSource.MaxKeyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
-
-    /// <summary>The lines after k8s-repo.sh: the file writes, then apt-get update (which checks the signature).</summary>
-    public string Tail(string? then = null) =>
-        (Key?.ApplyScript() ?? "") + (Sources?.ApplyScript() ?? "") + "picluster_repo_finish\n" + (then ?? "");
 
     private static byte[] ReadLocalKey(PiNode node, AptRepository repository)
     {

@@ -9,8 +9,8 @@ using PiCluster.Transport;
 namespace PiCluster.Steps.Kubernetes;
 
 /// <summary>
-/// Runs the apt scripts of the runtime and Kubernetes steps: prep-lib.sh (atomic file writes) and k8s-apt-lib.sh
-/// (lock waiting) in front, variables next, and the script's exit codes turned into plain-words failures.
+/// Runs the apt scripts of the runtime and Kubernetes steps (they source prep-lib.sh and k8s-apt-lib.sh) and turns
+/// their exit codes into plain-words failures.
 /// </summary>
 internal static class AptScript
 {
@@ -23,28 +23,26 @@ internal static class AptScript
     /// <summary>Exit code: the repository key could not be downloaded.</summary>
     public const int KeyDownloadFailed = 77;
 
-    /// <summary>The full script text.</summary>
-    public static string Compose(string script, IReadOnlyDictionary<string, string> variables, TimeSpan lockTimeout, string? tail = null) =>
-        RemoteScripts.Load("prep-lib") + "\n" +
-        ShellText.WithVariables(RemoteScripts.Load("k8s-apt-lib") + "\n" + RemoteScripts.Load(script) + "\n" + (tail ?? ""),
-            new Dictionary<string, string>(variables) { ["PICLUSTER_LOCK_TIMEOUT"] = Seconds(lockTimeout) });
+    /// <summary>
+    /// Scripts/<paramref name="script"/>.sh with its variables and the lock budget k8s-apt-lib.sh waits by, as root,
+    /// with the lock budget in its timeout: the command <see cref="RunAsync"/> runs.
+    /// </summary>
+    public static RemoteCommand Command(string step, string script, IReadOnlyDictionary<string, string> variables, string what, TimeSpan lockTimeout) =>
+        new(RemoteScripts.Compose(script, new Dictionary<string, string>(variables) { ["PICLUSTER_LOCK_TIMEOUT"] = Seconds(lockTimeout) }),
+            asRoot: true, timeout: lockTimeout + TimeSpan.FromMinutes(15), display: $"{step}: {what}");
 
-    /// <summary>The command <see cref="RunAsync"/> runs for a composed script (as root, with the lock budget in its timeout).</summary>
-    public static RemoteCommand Command(string step, string text, string what, TimeSpan lockTimeout) =>
-        new(text, asRoot: true, timeout: lockTimeout + TimeSpan.FromMinutes(15), display: $"{step}: {what}");
-
-    /// <summary>Runs a composed script as root; failures become <see cref="NodeException"/>s that say what happened.</summary>
+    /// <summary>Runs a <see cref="Command"/>; failures become <see cref="NodeException"/>s that say what happened.</summary>
     /// <param name="context">The step's context.</param>
     /// <param name="step">The step's name, for messages.</param>
-    /// <param name="text">The composed script.</param>
+    /// <param name="command">The command, from <see cref="Command"/>.</param>
     /// <param name="what">What the script does ("install containerd"), for messages.</param>
     /// <param name="lockTimeout">The lock budget; the command may run this long plus its own work.</param>
     /// <param name="repository">The repository being set up, if any, for signature messages.</param>
     /// <param name="nothingChanged">Whether a lock timeout leaves the node unchanged (the wait comes before any change).</param>
-    public static async Task<SectionedOutput> RunAsync(StepContext context, string step, string text, string what, TimeSpan lockTimeout,
+    public static async Task<SectionedOutput> RunAsync(StepContext context, string step, RemoteCommand command, string what, TimeSpan lockTimeout,
         AptRepository? repository = null, bool nothingChanged = true)
     {
-        var result = await context.Session.RunAsync(Command(step, text, what, lockTimeout), context.Cancellation).ConfigureAwait(false);
+        var result = await context.Session.RunAsync(command, context.Cancellation).ConfigureAwait(false);
         var output = SectionedOutput.Parse(result.Stdout);
         if (result.Succeeded) return output;
         if (FileEdit.DiskFullError(context.Node, step, result) is { } diskFull) throw diskFull;

@@ -91,7 +91,7 @@ public sealed class KubernetesPackagesStep : NodeStep
 
     private const string ReadFacts = "read the package state";
 
-    private string FactsScript(AptRepository repository) => AptScript.Compose("k8s-facts", Variables(repository), Options.LockTimeout);
+    private RemoteCommand FactsCommand(AptRepository repository) => AptScript.Command(Name, "k8s-facts", Variables(repository), ReadFacts, Options.LockTimeout);
 
     /// <inheritdoc />
     public override IEnumerable<RemoteCommand> FactCommands(StepContext context)
@@ -99,14 +99,14 @@ public sealed class KubernetesPackagesStep : NodeStep
         AptRepository repository;
         try { repository = Resolve(context.Node).repository; }
         catch (NodeException) { return Array.Empty<RemoteCommand>(); } // the plan reports it
-        return new[] { AptScript.Command(Name, FactsScript(repository), ReadFacts, Options.LockTimeout) };
+        return new[] { FactsCommand(repository) };
     }
 
     /// <inheritdoc />
     public override async Task<StepPlan> PlanAsync(StepContext context)
     {
         var (version, repository) = Resolve(context.Node);
-        var facts = await AptScript.RunAsync(context, Name, FactsScript(repository), ReadFacts, Options.LockTimeout).ConfigureAwait(false);
+        var facts = await AptScript.RunAsync(context, Name, FactsCommand(repository), ReadFacts, Options.LockTimeout).ConfigureAwait(false);
 
         var installed = ParseInstalled(facts.Get("installed"));
         var wrong = KubernetesPackageVersions.Packages
@@ -151,14 +151,14 @@ public sealed class KubernetesPackagesStep : NodeStep
     {
         var facts = (Facts)plan.Facts!;
         var repository = facts.Repository.Repository;
-        var variables = facts.Repository.Variables(facts.Prerequisites);
+        var variables = facts.Repository.Variables(facts.Prerequisites, listKubeadmVersions: true);
         var version = facts.KnownVersion;
         var repoChanged = facts.Repository.IsNeeded;
         if (repoChanged || facts.Prerequisites.Count > 0 || (facts.Missing.Count > 0 && version is null))
         {
-            var tail = facts.Repository.Tail("echo \"@@ madison\"\napt-cache madison kubeadm\n");
-            var output = await AptScript.RunAsync(context, Name, AptScript.Compose("k8s-repo", variables, Options.LockTimeout, tail),
-                $"set up the {repository.Name} repository", Options.LockTimeout, repository).ConfigureAwait(false);
+            var setUp = $"set up the {repository.Name} repository";
+            var output = await AptScript.RunAsync(context, Name, AptScript.Command(Name, "k8s-repo", variables, setUp, Options.LockTimeout),
+                setUp, Options.LockTimeout, repository).ConfigureAwait(false);
             context.Verbose($"{context.Node}: {output.GetOr("log", "")}");
             if (facts.Missing.Count > 0 && facts.Installed.Count(p => KubernetesPackageVersions.Packages.Contains(p.Key)) == 0)
             {
@@ -173,8 +173,9 @@ public sealed class KubernetesPackagesStep : NodeStep
         variables["PICLUSTER_INSTALL"] = string.Join(" ", facts.Missing.Select(p => $"{p}={version}"));
         variables["PICLUSTER_HOLD"] = string.Join(" ", facts.Hold);
         variables["PICLUSTER_ENABLE_KUBELET"] = facts.EnableKubelet ? "yes" : "no";
-        var result = await AptScript.RunAsync(context, Name, AptScript.Compose("k8s-install", variables, Options.LockTimeout),
-            "install the Kubernetes packages", Options.LockTimeout, repository, nothingChanged: !repoChanged).ConfigureAwait(false);
+        const string Install = "install the Kubernetes packages";
+        var result = await AptScript.RunAsync(context, Name, AptScript.Command(Name, "k8s-install", variables, Install, Options.LockTimeout),
+            Install, Options.LockTimeout, repository, nothingChanged: !repoChanged).ConfigureAwait(false);
 
         // Verify: all three installed at the wanted version, held, kubelet enabled.
         var installed = ParseInstalled(result.Get("installed"));

@@ -52,16 +52,11 @@ public sealed class CgroupStep : NodePrepStep
     public override async Task<object?> ApplyAsync(StepPlan plan, StepContext context)
     {
         var facts = (Facts)plan.Facts!;
-        var script = WriteFiles(new[] { facts.Edit });
-        if (facts.RunUpdateGrub)
-            script += facts.UpdateGrub.EndsWith("grub-mkconfig", StringComparison.Ordinal)
-                ? $"{ShellText.Quote(facts.UpdateGrub)} -o /boot/grub/grub.cfg 2>&1 >/dev/null | tail -n 5 >&2\n"
-                : $"{ShellText.Quote(facts.UpdateGrub)} >/dev/null 2>&1 || {{ echo 'update-grub failed' >&2; exit 1; }}\n";
-        // Verify what was written: one line (cmdline.txt) carrying the flags.
-        script += facts.BootFile == "/etc/default/grub"
-            ? "grep -q 'cgroup_memory=1' /boot/grub/grub.cfg || { echo 'grub.cfg lacks the cgroup flags after update-grub' >&2; exit 1; }\n"
-            : $"[[ $(wc -l <{ShellText.Quote(facts.BootFile)}) -eq 1 ]] && grep -q 'cgroup_enable=memory' {ShellText.Quote(facts.BootFile)} || {{ echo {ShellText.Quote(facts.BootFile + " is not as written")} >&2; exit 1; }}\n";
-        var result = await ApplyScriptAsync(context, script, $"edit {facts.BootFile}").ConfigureAwait(false);
+        var result = await ApplyScriptAsync(context, "prep-cgroup-apply", $"edit {facts.BootFile}", new Dictionary<string, string>
+        {
+            ["PICLUSTER_BOOTFILE"] = facts.BootFile,
+            ["PICLUSTER_UPDATE_GRUB"] = facts.RunUpdateGrub ? facts.UpdateGrub : "",
+        }, new[] { facts.Edit }).ConfigureAwait(false);
         var backup = result.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith("backup ", StringComparison.Ordinal))?.Substring(7);
         if (backup is not null) context.Verbose($"{context.Node}: the previous {facts.BootFile} is kept as {backup}");
         return null;

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
 using PiCluster.Engine;
@@ -54,13 +56,28 @@ public sealed class FileEdit
     public Change ToChange(string? description = null) =>
         new(description ?? (Before is null ? $"create {Path}" : $"edit {Path}"), UnifiedDiff.Create(Path, Before, After), RebootRequired);
 
-    /// <summary>The bash lines that apply the edit (needs prep-lib.sh).</summary>
-    public string ApplyScript()
+    /// <summary>The name of the variable <c>picluster_write_files</c> (Scripts/prep-lib.sh) reads <see cref="WriteRequest"/> from.</summary>
+    public const string WritesVariable = "PICLUSTER_WRITES";
+
+    /// <summary>
+    /// The needed edits as data for <c>picluster_write_files</c>: per file a line "EXPECTED MODE PATH" and a line of
+    /// base64 content. Empty when none is needed.
+    /// </summary>
+    public static string WriteRequest(IEnumerable<FileEdit> edits)
     {
-        var expected = Before is null ? "absent" : Sha256(Before);
-        var base64 = Convert.ToBase64String(After, Base64FormattingOptions.InsertLineBreaks).Replace("\r\n", "\n");
-        return $"picluster_write_file {ShellText.Quote(Path)} {expected} {Mode} <<'PICLUSTER_B64'\n{base64}\nPICLUSTER_B64\n";
+        var text = new StringBuilder();
+        foreach (var edit in edits.Where(e => e.IsNeeded))
+        {
+            if (edit.Path.IndexOfAny(new[] { '\n', '\r' }) >= 0) throw new ArgumentException($"A path with a line break cannot be written: {edit.Path}");
+            text.Append(edit.Before is null ? "absent" : Sha256(edit.Before)).Append(' ').Append(edit.Mode).Append(' ').Append(edit.Path).Append('\n')
+                .Append(Convert.ToBase64String(edit.After)).Append('\n');
+        }
+        return text.ToString();
     }
+
+    /// <summary>The variables for a script that calls <c>picluster_write_files</c> with these edits.</summary>
+    public static Dictionary<string, string> Writes(params FileEdit?[] edits) =>
+        new() { [WritesVariable] = WriteRequest(edits.OfType<FileEdit>()) };
 
     /// <summary>Exit code of <c>picluster_write_file</c> when the target file system has no room (ENOSPC's number).</summary>
     public const int DiskFullExitCode = 28;

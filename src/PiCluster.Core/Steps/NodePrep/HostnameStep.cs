@@ -53,11 +53,8 @@ public sealed class HostnameStep : NodePrepStep
     public override async Task<object?> ApplyAsync(StepPlan plan, StepContext context)
     {
         var edits = (IReadOnlyList<FileEdit>)plan.Facts!;
-        var name = ShellText.Quote(context.Node.Name);
-        var script = WriteFiles(edits) +
-            $"if command -v hostnamectl >/dev/null && hostnamectl set-hostname {name} 2>/dev/null; then :; else hostname {name}; fi\n" +
-            $"[[ $(hostname) == {name} ]] || {{ echo \"hostname is $(hostname) after the change\" >&2; exit 1; }}\n";
-        await ApplyScriptAsync(context, script, "set the hostname").ConfigureAwait(false);
+        await ApplyScriptAsync(context, "prep-hostname-apply", "set the hostname",
+            new Dictionary<string, string> { ["PICLUSTER_HOSTNAME"] = context.Node.Name }, edits).ConfigureAwait(false);
         return null;
     }
 }

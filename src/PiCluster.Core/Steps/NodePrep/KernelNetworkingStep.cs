@@ -76,20 +76,13 @@ public sealed class KernelNetworkingStep : NodePrepStep
     public override async Task<object?> ApplyAsync(StepPlan plan, StepContext context)
     {
         var facts = (Facts)plan.Facts!;
-        var script = WriteFiles(facts.Files);
-        // "modprobe overlay br_netfilter" would load overlay with "br_netfilter" as a module option: -a loads each name.
-        script += $"modprobe -a {string.Join(" ", KernelNetworkingFiles.Modules)}\n";
-        if (facts.ApplySysctls || facts.Files.Any(f => f.IsNeeded)) script += "sysctl --system >/dev/null 2>&1 || true # another file's unknown key must not stop ours; verified below\n";
-        if (facts.SwitchTo is { } to)
+        await ApplyScriptAsync(context, "prep-kernelnet-apply", "set up kernel networking", new Dictionary<string, string>
         {
-            var suffix = to == IptablesBackend.Legacy ? "legacy" : "nft";
-            script += $"for tool in iptables ip6tables arptables ebtables; do\n" +
-                      $"    if [[ -x /usr/sbin/$tool-{suffix} ]]; then update-alternatives --set \"$tool\" \"/usr/sbin/$tool-{suffix}\" >/dev/null; fi\n" +
-                      "done\n";
-        }
-        script += "for module in " + string.Join(" ", KernelNetworkingFiles.Modules) + "; do [[ -d /sys/module/$module ]] || { echo \"module $module is not loaded\" >&2; exit 1; }; done\n" +
-                  "for key in " + string.Join(" ", KernelNetworkingFiles.Sysctls) + "; do [[ $(sysctl -n \"$key\") == 1 ]] || { echo \"$key is not 1\" >&2; exit 1; }; done\n";
-        await ApplyScriptAsync(context, script, "set up kernel networking").ConfigureAwait(false);
+            ["PICLUSTER_MODULES"] = string.Join(" ", KernelNetworkingFiles.Modules),
+            ["PICLUSTER_SYSCTLS"] = string.Join(" ", KernelNetworkingFiles.Sysctls),
+            ["PICLUSTER_RELOAD_SYSCTLS"] = facts.ApplySysctls || facts.Files.Any(f => f.IsNeeded) ? "yes" : "no",
+            ["PICLUSTER_IPTABLES"] = facts.SwitchTo switch { IptablesBackend.Legacy => "legacy", null => "", _ => "nft" },
+        }, facts.Files).ConfigureAwait(false);
         return facts.SwitchTo ?? facts.Backend;
     }
 }

@@ -158,7 +158,7 @@ public sealed class NetworkStep : NodePrepStep
     public override async Task<object?> ApplyAsync(StepPlan plan, StepContext context)
     {
         var facts = (Facts)plan.Facts!;
-        await ApplyScriptAsync(context, StartScript(facts), "start the network change").ConfigureAwait(false);
+        await ApplyGeneratedAsync(context, StartScript(facts), "start the network change").ConfigureAwait(false);
 
         // Wait for the node's own verdict; the session may drop while the interface is reconfigured.
         var clock = Stopwatch.StartNew();
@@ -170,7 +170,11 @@ public sealed class NetworkStep : NodePrepStep
                 throw new NodeException(NodeErrorKind.Timeout, $"{context.Node}: no answer within {limit.TotalSeconds:0} s after changing the network; the node restores its previous configuration {RollbackAfter.TotalSeconds:0} s after the change.");
             try
             {
-                var poll = $"for ((i = 0; i < {(int)CheckTimeout.TotalSeconds + 30}; i++)); do\n    if [[ -s {ResultFile} ]]; then cat {ResultFile}; exit 0; fi\n    sleep 1\ndone\necho pending\n";
+                var poll = RemoteScripts.Compose("prep-network-wait", new Dictionary<string, string>
+                {
+                    ["PICLUSTER_RESULT_FILE"] = ResultFile,
+                    ["PICLUSTER_WAIT_SECONDS"] = ((int)CheckTimeout.TotalSeconds + 30).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                });
                 var result = await context.Session.RunAsync(new RemoteCommand(poll, asRoot: true, display: "Network: wait for the node's check"), context.Cancellation).ConfigureAwait(false);
                 var text = result.Stdout.Trim();
                 if (text.Length > 0 && text != "pending") verdict = text;
@@ -186,7 +190,7 @@ public sealed class NetworkStep : NodePrepStep
             throw new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: {verdict.Replace("rolled-back: ", "")}; the previous network configuration was restored.");
 
         // PiCluster reached the node after the change: cancel the rollback and check the address is in place.
-        await ApplyScriptAsync(context,
+        await ApplyGeneratedAsync(context,
             $"systemctl stop {RollbackUnit}.timer {RollbackUnit}.service 2>/dev/null || true\nsystemctl reset-failed {RollbackUnit}.service 2>/dev/null || true\n" +
             $"rm -f {StateDir}/net-rollback.sh {StateDir}/net-apply.sh {ResultFile}\n" +
             $"ip -o -4 addr show dev {ShellText.Quote(facts.Wanted.Interface)} | grep -qw {ShellText.Quote(facts.Wanted.Cidr)} || {{ echo {ShellText.Quote($"{facts.Wanted.Cidr} is not on {facts.Wanted.Interface}")} >&2; exit 1; }}\n",
@@ -205,9 +209,11 @@ public sealed class NetworkStep : NodePrepStep
         var saved = $"{StateDir}/net-saved";
 
         // Run by the timer ("timer"), the rollback first stops a change still in progress, so the two never race.
-        var rollback = new StringBuilder("#!/bin/bash\n# Restores the network configuration PiCluster replaced (armed by Set-PiNetwork).\n")
+        // Both files are generated code (the commands depend on the manager and the plan), run later by systemd with
+        // /bin/bash; values in them are quoted, and the apply file is composed like every other remote script.
+        var rollback = new StringBuilder("# Restores the network configuration PiCluster replaced (armed by Set-PiNetwork).\n")
             .Append($"if [[ ${{1:-}} == timer ]]; then systemctl stop {ApplyUnit}.service 2>/dev/null; fi\n");
-        var apply = new StringBuilder("#!/bin/bash\n").Append(RemoteScripts.Load("prep-lib")).Append('\n');
+        var apply = new StringBuilder("# shellcheck source=prep-lib.sh\nsource prep-lib.sh\n");
         // On failure: restore at once, report, and disarm the timer (it would only restore the same again, with a flap).
         apply.Append("set +e\nmkdir -p /run/picluster\nfail() {\n    bash ").Append(StateDir).Append("/net-rollback.sh\n    echo \"rolled-back: $1\" >").Append(ResultFile)
             .Append($"\n    systemctl stop {RollbackUnit}.timer 2>/dev/null\n    exit 1\n}}\n");
@@ -234,7 +240,7 @@ public sealed class NetworkStep : NodePrepStep
                 _ => "netplan apply",
             };
             rollback.Append(reload).Append(" || true\n");
-            apply.Append(WriteFiles(facts.Files).Replace("\nPICLUSTER_B64\n", "\nPICLUSTER_B64\n[[ $? -eq 0 ]] || fail 'could not write the configuration'\n"));
+            if (facts.Files.Any(f => f.IsNeeded)) apply.Append("picluster_write_files || fail 'could not write the configuration'\n");
             if (facts.Files.Any(f => f.Path == PowerSaveUnitPath && f.IsNeeded)) apply.Append("systemctl daemon-reload; systemctl enable picluster-wifi-powersave.service >/dev/null 2>&1\n");
             if (facts.PowerSaveNow) apply.Append($"iw dev {iface} set power_save off || true\n");
             apply.Append(reload).Append(" >/dev/null 2>&1 || fail 'the network manager could not apply the configuration'\n");
@@ -262,7 +268,8 @@ public sealed class NetworkStep : NodePrepStep
         foreach (var file in facts.Files.Where(f => f.Before is not null))
             script.Append($"cp -p {ShellText.Quote(file.Path)} {ShellText.Quote($"{saved}/{file.Path.TrimStart('/').Replace('/', '_')}")}\n");
         script.Append(WriteScript($"{StateDir}/net-rollback.sh", rollback.Append($"mkdir -p /run/picluster\n[[ -s {ResultFile} ]] || echo 'rolled-back: PiCluster did not confirm in time' >{ResultFile}\n").ToString()));
-        script.Append(WriteScript($"{StateDir}/net-apply.sh", apply.ToString()));
+        script.Append(WriteScript($"{StateDir}/net-apply.sh", RemoteScripts.ComposeGenerated(apply.ToString(),
+            new Dictionary<string, string> { [FileEdit.WritesVariable] = FileEdit.WriteRequest(facts.Files) })));
         // Never shorter than the node's own check (address up, then reachability), or the two would overlap.
         var window = Math.Max((int)RollbackAfter.TotalSeconds, 2 * seconds + 30);
         script.Append($"systemd-run --quiet --unit={RollbackUnit} --on-active={window} /bin/bash {StateDir}/net-rollback.sh timer\n");

@@ -9,14 +9,9 @@ namespace PiCluster.Steps.NodePrep;
 /// <summary>What the node-preparation steps share: one-round-trip fact scripts and generated apply scripts.</summary>
 public abstract class NodePrepStep : NodeStep
 {
-    /// <summary>Scripts/<paramref name="script"/>.sh as root after prep-lib.sh and the given variables: a fact command.</summary>
-    protected static RemoteCommand FactCommand(string script, IReadOnlyDictionary<string, string>? variables = null)
-    {
-        // Fact scripts only read: a probe that fails (a missing unit, an absent tool) must not end the script early.
-        var text = RemoteScripts.Load("prep-lib") + "\nset +e +o pipefail\n" +
-                   ShellText.WithVariables(RemoteScripts.Load(script), variables ?? new Dictionary<string, string>());
-        return new RemoteCommand(text, asRoot: true, display: $"{script}.sh");
-    }
+    /// <summary>Scripts/<paramref name="script"/>.sh (which sources prep-facts-lib.sh) as root with the given variables: a fact command.</summary>
+    protected static RemoteCommand FactCommand(string script, IReadOnlyDictionary<string, string>? variables = null) =>
+        new(RemoteScripts.Compose(script, variables), asRoot: true, display: $"{script}.sh");
 
     /// <summary>Runs a <see cref="FactCommand"/> and parses its sections. One round trip, or none when the run read it already.</summary>
     protected static async Task<SectionedOutput> GatherFactsAsync(StepContext context, RemoteCommand facts)
@@ -27,19 +22,41 @@ public abstract class NodePrepStep : NodeStep
         return SectionedOutput.Parse(result.Stdout);
     }
 
-    /// <summary>Runs a generated script (prep-lib.sh prepended) as root; a non-zero exit is a failure of this step.</summary>
-    protected async Task<CommandResult> ApplyScriptAsync(StepContext context, string body, string what, System.TimeSpan? timeout = null)
+    /// <summary>
+    /// Runs the apply script Scripts/<paramref name="script"/>.sh as root with its variables and
+    /// <paramref name="writes"/> as the data its <c>picluster_write_files</c> writes; a non-zero exit is a failure of this step.
+    /// </summary>
+    protected Task<CommandResult> ApplyScriptAsync(StepContext context, string script, string what, IReadOnlyDictionary<string, string>? variables = null, IEnumerable<FileEdit>? writes = null) =>
+        RunAsRootAsync(context, new RemoteCommand(RemoteScripts.Compose(script, WithWrites(variables, writes)), asRoot: true, display: $"{Name}: {what}"), what);
+
+    /// <summary>
+    /// Like <see cref="ApplyScriptAsync"/> for a body generated in C#, after prep-lib.sh. Only Swap and Network use it,
+    /// whose command lists follow their plan (each swap unit's own mask or unmask, each network manager's own commands
+    /// and its rollback); values in the body are quoted with <see cref="ShellText.Quote"/> and file contents travel as
+    /// data (<see cref="WriteFiles"/>).
+    /// </summary>
+    protected Task<CommandResult> ApplyGeneratedAsync(StepContext context, string body, string what, IEnumerable<FileEdit>? writes = null) =>
+        RunAsRootAsync(context, new RemoteCommand(RemoteScripts.ComposeGenerated("# shellcheck source=prep-lib.sh\nsource prep-lib.sh\n" + body, WithWrites(null, writes)),
+            asRoot: true, display: $"{Name}: {what}"), what);
+
+    private static Dictionary<string, string> WithWrites(IReadOnlyDictionary<string, string>? variables, IEnumerable<FileEdit>? writes)
     {
-        var script = RemoteScripts.Load("prep-lib") + "\n" + body;
-        var result = await context.Session.RunAsync(new RemoteCommand(script, asRoot: true, timeout: timeout, display: $"{Name}: {what}"), context.Cancellation).ConfigureAwait(false);
+        var all = variables is null ? new Dictionary<string, string>() : new Dictionary<string, string>(variables);
+        all[FileEdit.WritesVariable] = FileEdit.WriteRequest(writes ?? Enumerable.Empty<FileEdit>());
+        return all;
+    }
+
+    private async Task<CommandResult> RunAsRootAsync(StepContext context, RemoteCommand command, string what)
+    {
+        var result = await context.Session.RunAsync(command, context.Cancellation).ConfigureAwait(false);
         if (!result.Succeeded)
             throw FileEdit.DiskFullError(context.Node, Name, result)
                   ?? new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: {Name} could not {what} (exit code {result.ExitCode}): {result.Stderr.Trim()}");
         return result;
     }
 
-    /// <summary>The bash lines applying every needed file edit.</summary>
-    protected static string WriteFiles(IEnumerable<FileEdit> edits) => string.Concat(edits.Where(e => e.IsNeeded).Select(e => e.ApplyScript()));
+    /// <summary>The bash line applying every needed file edit in a generated body; pass the same edits to <see cref="ApplyGeneratedAsync"/> as its data.</summary>
+    protected static string WriteFiles(IEnumerable<FileEdit> edits) => edits.Any(e => e.IsNeeded) ? "picluster_write_files\n" : "";
 
     /// <summary>The file's bytes from a base64 fact section (null when missing).</summary>
     protected static byte[]? FileFact(SectionedOutput facts, string section) => facts.GetBytes(section);

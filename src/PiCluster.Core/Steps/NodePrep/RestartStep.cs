@@ -59,8 +59,7 @@ public sealed class RestartStep : NodePrepStep
     public override async Task<object?> ApplyAsync(StepPlan plan, StepContext context)
     {
         var facts = (Facts)plan.Facts!;
-        // A timer, so the command returns before the connection goes down.
-        await ApplyScriptAsync(context, "systemd-run --quiet --no-block --on-active=1 /bin/systemctl reboot\n", "schedule a reboot").ConfigureAwait(false);
+        await ApplyScriptAsync(context, "prep-restart-reboot", "schedule a reboot").ConfigureAwait(false);
 
         var clock = Stopwatch.StartNew();
         while (true)
@@ -71,7 +70,7 @@ public sealed class RestartStep : NodePrepStep
             try
             {
                 await context.Session.ReconnectAsync(left, requireNewBoot: true, context.Cancellation).ConfigureAwait(false);
-                var bootId = await context.Session.RunAsync(new RemoteCommand("cat /proc/sys/kernel/random/boot_id", display: "Restart: read the boot id"), context.Cancellation).ConfigureAwait(false);
+                var bootId = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Compose("boot-id"), display: "Restart: read the boot id"), context.Cancellation).ConfigureAwait(false);
                 if (bootId.Succeeded && bootId.Stdout.Trim().Length > 0 && bootId.Stdout.Trim() != facts.BootId) break;
             }
             catch (NodeException e) when (e.Kind is NodeErrorKind.NodeUnreachable or NodeErrorKind.Timeout)
@@ -80,7 +79,7 @@ public sealed class RestartStep : NodePrepStep
             }
         }
 
-        var verify = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Load("prep-verify"), asRoot: true, display: "Restart: verify after boot"), context.Cancellation).ConfigureAwait(false);
+        var verify = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Compose("prep-verify"), asRoot: true, display: "Restart: verify after boot"), context.Cancellation).ConfigureAwait(false);
         var problems = verify.Stdout.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
         if (!verify.Succeeded || problems.Count > 0)
             throw new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: after the reboot: {string.Join("; ", problems.DefaultIfEmpty(verify.Stderr.Trim()))}");

@@ -89,7 +89,7 @@ public sealed class SwapStep : NodePrepStep
             script += "systemctl daemon-reload\nswapoff -a\n" +
                       "if [[ $(tail -n +2 /proc/swaps | wc -l) -ne 0 ]]; then echo \"swap still on: $(tail -n +2 /proc/swaps)\" >&2; exit 1; fi\n";
         }
-        await ApplyScriptAsync(context, script, Enabled ? "turn swap on" : "turn swap off").ConfigureAwait(false);
+        await ApplyGeneratedAsync(context, script, Enabled ? "turn swap on" : "turn swap off", new[] { facts.Fstab }).ConfigureAwait(false);
         return null;
     }
 }

@@ -82,13 +82,12 @@ public sealed class TimeSyncStep : NodePrepStep
     public override async Task<object?> ApplyAsync(StepPlan plan, StepContext context)
     {
         var facts = (Facts)plan.Facts!;
-        var script = "";
-        if (facts.Install) script += "DEBIAN_FRONTEND=noninteractive apt-get install -y -q systemd-timesyncd >/dev/null\n";
-        script += WriteFiles(new[] { facts.DropIn });
-        if (facts.Restart)
-            script += "systemctl unmask systemd-timesyncd >/dev/null 2>&1 || true\nsystemctl enable systemd-timesyncd >/dev/null 2>&1\n" +
-                      "timedatectl set-ntp true\nsystemctl restart systemd-timesyncd\n";
-        if (script.Length > 0) await ApplyScriptAsync(context, script, "configure systemd-timesyncd").ConfigureAwait(false);
+        if (facts.Install || facts.DropIn.IsNeeded || facts.Restart)
+            await ApplyScriptAsync(context, "prep-timesync-apply", "configure systemd-timesyncd", new Dictionary<string, string>
+            {
+                ["PICLUSTER_INSTALL"] = facts.Install ? "yes" : "no",
+                ["PICLUSTER_RESTART"] = facts.Restart ? "yes" : "no",
+            }, new[] { facts.DropIn }).ConfigureAwait(false);
         if (facts.Wait) await WaitForSyncAsync(context).ConfigureAwait(false);
         return null;
     }
@@ -97,9 +96,9 @@ public sealed class TimeSyncStep : NodePrepStep
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(WaitTimeout.TotalSeconds));
         // One round trip: the node polls itself and gives up after the bound.
-        var script = ShellText.WithVariables(RemoteScripts.Load("prep-timesync-wait"),
+        var wait = RemoteScripts.Compose("prep-timesync-wait",
             new Dictionary<string, string> { ["PICLUSTER_WAIT_SECONDS"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-        var result = await context.Session.RunAsync(new RemoteCommand(script, timeout: WaitTimeout + TimeSpan.FromSeconds(30), display: $"TimeSync: wait up to {seconds} s for the clock to synchronise"), context.Cancellation).ConfigureAwait(false);
+        var result = await context.Session.RunAsync(new RemoteCommand(wait, timeout: WaitTimeout + TimeSpan.FromSeconds(30), display: $"TimeSync: wait up to {seconds} s for the clock to synchronise"), context.Cancellation).ConfigureAwait(false);
         if (result.ExitCode == 4)
         {
             var tried = result.Stdout.Trim();

@@ -70,32 +70,31 @@ public sealed class ContainerRuntimeStep : NodeStep
         if (facts.Repository is { IsNeeded: true } || facts.Prerequisites.Count > 0)
         {
             var repo = facts.Repository!;
-            await AptScript.RunAsync(context, Name, AptScript.Compose("k8s-repo", repo.Variables(facts.Prerequisites), Options.LockTimeout, repo.Tail()),
-                $"set up the {repo.Repository.Name} repository", Options.LockTimeout, repo.Repository).ConfigureAwait(false);
+            var setUp = $"set up the {repo.Repository.Name} repository";
+            await AptScript.RunAsync(context, Name, AptScript.Command(Name, "k8s-repo", repo.Variables(facts.Prerequisites), setUp, Options.LockTimeout),
+                setUp, Options.LockTimeout, repo.Repository).ConfigureAwait(false);
         }
         var installed = false;
         if (facts.Install)
         {
-            await AptScript.RunAsync(context, Name, AptScript.Compose("runtime-install", new Dictionary<string, string> { ["PICLUSTER_PACKAGE"] = facts.Package }, Options.LockTimeout),
-                $"install {facts.Package}", Options.LockTimeout, facts.Repository?.Repository, nothingChanged: facts.Repository is not { IsNeeded: true }).ConfigureAwait(false);
+            var install = $"install {facts.Package}";
+            await AptScript.RunAsync(context, Name, AptScript.Command(Name, "runtime-install", new Dictionary<string, string> { ["PICLUSTER_PACKAGE"] = facts.Package }, install, Options.LockTimeout),
+                install, Options.LockTimeout, facts.Repository?.Repository, nothingChanged: facts.Repository is not { IsNeeded: true }).ConfigureAwait(false);
             installed = true;
             // The package brought its own config and defaults: plan the files again from what is there now.
             var again = PlanFrom(context.Node, facts.Runtime, facts.Version, await GatherAsync(context, facts.Runtime, facts.Version).ConfigureAwait(false));
             facts = (Facts)again.Facts!;
         }
 
-        var writes = new StringBuilder();
-        if (facts.Config is not null) writes.Append(facts.Config.ApplyScript());
-        if (facts.Crictl is not null) writes.Append(facts.Crictl.ApplyScript());
         var variables = new Dictionary<string, string>
         {
+            [FileEdit.WritesVariable] = FileEdit.WriteRequest(new[] { facts.Config, facts.Crictl }.OfType<FileEdit>()),
             ["PICLUSTER_SERVICE"] = Service(facts.Runtime),
             ["PICLUSTER_SOCKET"] = socket,
             ["PICLUSTER_RUNTIME"] = facts.Runtime == ContainerRuntime.CriO ? "crio" : "containerd",
             ["PICLUSTER_RESTART"] = facts.Restart || (installed && facts.Config is not null) ? "yes" : "no",
         };
-        var text = RemoteScripts.Load("prep-lib") + "\n" + writes + ShellText.WithVariables(RemoteScripts.Load("runtime-apply"), variables);
-        var result = await context.Session.RunAsync(new RemoteCommand(text, asRoot: true, timeout: TimeSpan.FromMinutes(3), display: $"{Name}: configure and start {Service(facts.Runtime)}"),
+        var result = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Compose("runtime-apply", variables), asRoot: true, timeout: TimeSpan.FromMinutes(3), display: $"{Name}: configure and start {Service(facts.Runtime)}"),
             context.Cancellation).ConfigureAwait(false);
         if (!result.Succeeded)
             throw FileEdit.DiskFullError(context.Node, Name, result) ?? new NodeException(NodeErrorKind.StepFailed, $"{context.Node}: {Name} could not configure and start {Service(facts.Runtime)} (exit code {result.ExitCode}): {AptScript.Tail(result.Stderr)}");
@@ -116,13 +115,13 @@ public sealed class ContainerRuntimeStep : NodeStep
         KubernetesVersion version;
         try { (runtime, version) = Resolve(context.Node); }
         catch (NodeException) { return Array.Empty<RemoteCommand>(); } // the plan reports it
-        return new[] { AptScript.Command(Name, FactsScript(runtime, version), ReadFacts, Options.LockTimeout) };
+        return new[] { FactsCommand(runtime, version) };
     }
 
     private Task<SectionedOutput> GatherAsync(StepContext context, ContainerRuntime runtime, KubernetesVersion version) =>
-        AptScript.RunAsync(context, Name, FactsScript(runtime, version), ReadFacts, Options.LockTimeout);
+        AptScript.RunAsync(context, Name, FactsCommand(runtime, version), ReadFacts, Options.LockTimeout);
 
-    private string FactsScript(ContainerRuntime runtime, KubernetesVersion version)
+    private RemoteCommand FactsCommand(ContainerRuntime runtime, KubernetesVersion version)
     {
         var criO = runtime == ContainerRuntime.CriO ? AptRepository.CriO(version) : null;
         var variables = new Dictionary<string, string>
@@ -134,7 +133,7 @@ public sealed class ContainerRuntimeStep : NodeStep
             ["PICLUSTER_SOURCES"] = criO?.SourcesPath ?? "",
             ["PICLUSTER_KEYRING"] = criO?.KeyringPath ?? "",
         };
-        return AptScript.Compose("runtime-facts", variables, Options.LockTimeout);
+        return AptScript.Command(Name, "runtime-facts", variables, ReadFacts, Options.LockTimeout);
     }
 
     /// <summary>The plan for the facts a node reported.</summary>

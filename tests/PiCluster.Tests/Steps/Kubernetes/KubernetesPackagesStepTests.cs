@@ -81,7 +81,7 @@ public class KubernetesPackagesStepTests
         var repoScript = session.Commands[1].Script;
         Assert.Contains($"PICLUSTER_KEY_URL='{Repo}Release.key'", repoScript);
         Assert.Contains("PICLUSTER_PREREQS='ca-certificates gpg'", repoScript);
-        Assert.Contains("picluster_write_file '/etc/apt/sources.list.d/kubernetes.list' absent", repoScript);
+        Assert.Contains(ScriptWrites.Of(repoScript), w => w.Path == "/etc/apt/sources.list.d/kubernetes.list" && w.Expected == "absent");
         Assert.Contains("gpg --batch --yes --dearmor", repoScript);
         // No apt-key, no trusted=yes, no download piped into a shell, outside comments.
         Assert.DoesNotMatch(@"(?m)^\s*[^#\n]*(\bapt-key\b|trusted=yes|\|\s*(ba)?sh\b)", repoScript);

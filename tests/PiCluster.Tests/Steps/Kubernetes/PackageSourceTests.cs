@@ -171,7 +171,7 @@ public class PackageSourceTests
     [Fact]
     public void TheKeyFetch_IsHttpsOnly_UnlessPinned_AndTheUrlTravelsAsData()
     {
-        var script = RemoteScripts.Load("k8s-repo");
+        var script = RemoteScripts.Compose("k8s-repo");
         Assert.Contains("key_proto='=https'", script);
         Assert.Contains("--proto \"$key_proto\" --proto-redir \"$key_proto\"", script);
         Assert.Contains("--max-filesize", script);
@@ -183,7 +183,7 @@ public class PackageSourceTests
     {
         if (!File.Exists("/usr/bin/gpg")) return; // the nodes have gpg (a prerequisite); this machine may not
         var lib = Path.Combine(Path.GetTempPath(), $"picluster-apt-lib-{Guid.NewGuid():N}.sh");
-        File.WriteAllText(lib, RemoteScripts.Load("k8s-apt-lib"));
+        File.WriteAllText(lib, RemoteScripts.Compose("k8s-apt-lib"));
         try
         {
             int Check(string key, string fingerprint)

@@ -30,7 +30,7 @@ public sealed class AtomicWriteTests : IDisposable
     }
 
     private (int Exit, string Stdout, string Stderr) Apply(FileEdit edit) =>
-        RunBash(PiCluster.Transport.RemoteScripts.Load("prep-lib") + "\n" + edit.ApplyScript());
+        RunBash(PiCluster.Transport.RemoteScripts.Compose("prep-write-files", FileEdit.Writes(edit)));
 
     [Fact]
     public void KeepsAByteExactBackupAndReplacesTheFile()
@@ -112,7 +112,7 @@ public sealed class AtomicWriteTests : IDisposable
         var before = File.ReadAllBytes(path);
         var edit = new FileEdit(path, before, BootCommandLine.EditCmdlineTxt(before), rebootRequired: true);
 
-        var (exit, stdout, stderr) = RunBash(PiCluster.Transport.RemoteScripts.Load("prep-lib") + "\n" + FullDisk + edit.ApplyScript());
+        var (exit, stdout, stderr) = RunBash(FullDisk + PiCluster.Transport.RemoteScripts.Compose("prep-write-files", FileEdit.Writes(edit)));
 
         Assert.Equal(FileEdit.DiskFullExitCode, exit);
         Assert.Contains($"picluster-disk-full ", stderr);
@@ -141,7 +141,7 @@ public sealed class AtomicWriteTests : IDisposable
         // cp that truncates its copy, as a file system filling up in the middle of the backup would.
         const string TruncatingCp = "cp() { head -c 5 -- \"${@: -2:1}\" >\"${@: -1}\"; }\n";
 
-        var (exit, stdout, stderr) = RunBash(PiCluster.Transport.RemoteScripts.Load("prep-lib") + "\n" + TruncatingCp + new FileEdit(path, before, BootCommandLine.EditCmdlineTxt(before)).ApplyScript());
+        var (exit, stdout, stderr) = RunBash(TruncatingCp + PiCluster.Transport.RemoteScripts.Compose("prep-write-files", FileEdit.Writes(new FileEdit(path, before, BootCommandLine.EditCmdlineTxt(before)))));
 
         Assert.Equal(FileEdit.DiskFullExitCode, exit);
         Assert.Contains("could not keep a complete backup", stderr);

@@ -39,7 +39,7 @@ public class HostileValueTests
         var start = new ProcessStartInfo("bash") { RedirectStandardInput = true, RedirectStandardOutput = true };
         using var process = Process.Start(start)!;
         process.StandardInput.Write("set -eu\nprintf '%s' " + ShellText.Quote(value) + "\n" +
-                                    ShellText.WithVariables("printf '|%s' \"$V\"\n", new Dictionary<string, string> { ["V"] = value }));
+                                    RemoteScripts.ComposeGenerated("printf '|%s' \"$V\"\n", new Dictionary<string, string> { ["V"] = value }));
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
@@ -121,7 +121,11 @@ public class HostileValueTests
     {
         var unit = "x'$(touch /tmp/picluster-pwned)`id`.swap";
         Assert.DoesNotContain("sed -i", System.IO.File.ReadAllText(FindSource("SwapStep.cs")));
-        Assert.Contains("echo {ShellText.Quote(facts.BootFile + \" is not as written\")}", System.IO.File.ReadAllText(FindSource("CgroupStep.cs")));
+        // The boot file reaches the cgroup check as a quoted variable, expanded only inside double quotes.
+        var cgroup = RemoteScripts.Compose("prep-cgroup-apply", new Dictionary<string, string> { ["PICLUSTER_BOOTFILE"] = unit, ["PICLUSTER_UPDATE_GRUB"] = "" });
+        Assert.Contains("PICLUSTER_BOOTFILE=" + ShellText.Quote(unit) + "\n", cgroup);
+        Assert.Contains("echo \"$PICLUSTER_BOOTFILE is not as written\" >&2", cgroup);
+        AssertBashSyntax(cgroup);
         AssertBashSyntax("grep -vxF -e " + ShellText.Quote(unit) + " /dev/null || true\n");
     }
 

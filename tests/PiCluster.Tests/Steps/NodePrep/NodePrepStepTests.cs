@@ -29,9 +29,9 @@ public class HostnameStepTests
         await step.ApplyAsync(plan, Context(session, Node1, Node2));
         var apply = Assert.Single(Applied(session));
         Assert.True(apply.AsRoot);
-        Assert.Contains("picluster_write_file '/etc/hosts'", apply.Script);
-        Assert.Contains("hostnamectl set-hostname 'node1'", apply.Script);
-        Assert.True(apply.Script.IndexOf("'/etc/hosts'", StringComparison.Ordinal) < apply.Script.IndexOf("'/etc/hostname'", StringComparison.Ordinal));
+        Assert.Equal(new[] { "/etc/hosts", "/etc/hostname" }, ScriptWrites.Of(apply.Script).Select(w => w.Path));
+        Assert.Contains("PICLUSTER_HOSTNAME='node1'", apply.Script);
+        Assert.Contains("hostnamectl set-hostname \"$PICLUSTER_HOSTNAME\"", apply.Script);
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public class CgroupStepTests
         Assert.True(change.RebootRequired);
         Assert.Contains("+" + NodeFacts.PiCmdline.TrimEnd('\n') + " cgroup_enable=cpuset cgroup_enable=memory cgroup_memory=1", change.Diff);
         await step.ApplyAsync(plan, Context(session));
-        Assert.Contains("picluster_write_file '/boot/firmware/cmdline.txt'", Assert.Single(Applied(session)).Script);
+        Assert.Contains(ScriptWrites.Of(Assert.Single(Applied(session)).Script), w => w.Path == "/boot/firmware/cmdline.txt");
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public class SwapStepTests
         var script = Assert.Single(Applied(session)).Script;
         Assert.Contains("systemctl mask 'dphys-swapfile.service'", script);
         Assert.Contains("swapoff -a", script);
-        Assert.DoesNotContain("picluster_write_file '/etc/fstab'", script);
+        Assert.DoesNotContain(ScriptWrites.Of(script), w => w.Path == "/etc/fstab");
     }
 
     [Fact]
@@ -160,9 +160,12 @@ public class KernelNetworkingStepTests
         Assert.Equal("create /etc/modules-load.d/k8s.conf", plan.Changes[0].Description);
         Assert.Equal(IptablesBackend.Nft, await step.ApplyAsync(plan, Context(session)));
         var script = Assert.Single(Applied(session)).Script;
-        Assert.Contains("modprobe -a overlay br_netfilter", script);
+        Assert.Contains("PICLUSTER_MODULES='overlay br_netfilter'\n", script);
+        Assert.Contains("modprobe -a $PICLUSTER_MODULES\n", script);
         Assert.DoesNotContain("modprobe overlay", script);
-        Assert.Contains("sysctl --system", script);
+        Assert.Contains("PICLUSTER_RELOAD_SYSCTLS='yes'\n", script);
+        Assert.Contains("PICLUSTER_IPTABLES=''\n", script);
+        Assert.Equal(new[] { KernelNetworkingFiles.ModulesPath, KernelNetworkingFiles.SysctlPath }, ScriptWrites.Of(script).Select(w => w.Path));
     }
 
     [Fact]
@@ -183,7 +186,9 @@ public class KernelNetworkingStepTests
         var plan = await step.PlanAsync(Context(session));
         Assert.Contains(plan.Changes, c => c.Description == "switch the iptables backend Nft -> Legacy (update-alternatives)");
         Assert.Equal(IptablesBackend.Legacy, await step.ApplyAsync(plan, Context(session)));
-        Assert.Contains("update-alternatives --set \"$tool\" \"/usr/sbin/$tool-legacy\"", Applied(session).Single().Script);
+        var script = Applied(session).Single().Script;
+        Assert.Contains("PICLUSTER_IPTABLES='legacy'\n", script);
+        Assert.Contains("update-alternatives --set \"$tool\" \"/usr/sbin/$tool-$PICLUSTER_IPTABLES\"", script);
     }
 }
 

@@ -31,7 +31,7 @@ public class RestartStepTests
     {
         var reads = 0;
         var session = Create(Node1, new() { ["prep-restart-facts"] = Facts("the cgroup flags in /boot/firmware/cmdline.txt are not active yet") }, command =>
-            command.Script == "cat /proc/sys/kernel/random/boot_id" ? FakeNodeSession.Ok(++reads < 2 ? "old-boot\n" : "new-boot\n") : null);
+            command.Script == RemoteScripts.Compose("boot-id") ? FakeNodeSession.Ok(++reads < 2 ? "old-boot\n" : "new-boot\n") : null);
         var step = new RestartStep(TimeSpan.FromSeconds(10), onlyIfNeeded: true) { PollInterval = TimeSpan.FromMilliseconds(1) };
         var plan = await step.PlanAsync(Context(session));
         Assert.Equal("reboot (the cgroup flags in /boot/firmware/cmdline.txt are not active yet)", Assert.Single(plan.Changes).Description);
@@ -46,7 +46,7 @@ public class RestartStepTests
     public async Task ANodeThatDoesNotComeBackNamesTheBackupAndHowToRestoreIt()
     {
         var session = Create(Node1, new() { ["prep-restart-facts"] = Facts("x") }, command =>
-            command.Script == "cat /proc/sys/kernel/random/boot_id" ? throw new NodeException(NodeErrorKind.NodeUnreachable, "down") : null);
+            command.Script == RemoteScripts.Compose("boot-id") ? throw new NodeException(NodeErrorKind.NodeUnreachable, "down") : null);
         var step = new RestartStep(TimeSpan.FromMilliseconds(200)) { PollInterval = TimeSpan.FromMilliseconds(20) };
         var plan = await step.PlanAsync(Context(session));
         var error = await Assert.ThrowsAsync<NodeException>(() => step.ApplyAsync(plan, Context(session)));
@@ -60,7 +60,7 @@ public class RestartStepTests
     public async Task ProblemsAfterTheBootFailTheStep()
     {
         var session = Create(Node1, new() { ["prep-restart-facts"] = Facts("x") }, command =>
-            command.Script == "cat /proc/sys/kernel/random/boot_id" ? FakeNodeSession.Ok("new\n")
+            command.Script == RemoteScripts.Compose("boot-id") ? FakeNodeSession.Ok("new\n")
             : command.Display == "Restart: verify after boot" ? FakeNodeSession.Ok("swap is on again: /var/swap\n") : null);
         var step = new RestartStep(TimeSpan.FromSeconds(5)) { PollInterval = TimeSpan.FromMilliseconds(1) };
         var error = await Assert.ThrowsAsync<NodeException>(async () => await step.ApplyAsync(await step.PlanAsync(Context(session)), Context(session)));
@@ -220,7 +220,7 @@ public class InitializeNodeStepTests
         var asked = Assert.Single(host.ShouldProcessCalls).Action;
         Assert.Contains("cgroup_enable=memory", asked);
         Assert.Contains("dphys-swapfile", asked);
-        Assert.DoesNotContain(connector.Sessions["node1"].Commands, c => c.Script.Contains("picluster_write_file '") || c.Script.Contains("systemctl reboot") || c.Script.Contains("modprobe -a"));
+        Assert.DoesNotContain(connector.Sessions["node1"].Commands, c => ScriptWrites.Of(c.Script).Count > 0 || c.Script.Contains("systemctl reboot") || c.Script.Contains("modprobe -a"));
         Assert.Equal(1, connector.Opens["node1"]);
     }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using PiCluster.Transport;
@@ -42,7 +43,7 @@ public sealed class TimeSyncWaitScriptTests : IDisposable
         start.Environment["FAKE_NTP_MESSAGE"] = ntpMessage;
         start.Environment["FAKE_SHOW_TIMESYNC"] = showTimesync ? "1" : "0";
         using var process = Process.Start(start)!;
-        process.StandardInput.Write("PICLUSTER_WAIT_SECONDS=2\n" + RemoteScripts.Load("prep-timesync-wait"));
+        process.StandardInput.Write(RemoteScripts.Compose("prep-timesync-wait", new Dictionary<string, string> { ["PICLUSTER_WAIT_SECONDS"] = "2" }));
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         process.StandardError.ReadToEnd();

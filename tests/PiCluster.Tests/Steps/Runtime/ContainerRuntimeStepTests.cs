@@ -87,11 +87,9 @@ public class ContainerRuntimeStepTests
 
         Assert.Equal(4, session.RoundTrips); // facts, install, facts again, configure + verify
         var apply = session.Commands.Last().Script;
-        var expected = Convert.ToBase64String(Encoding.UTF8.GetBytes(Converged), Base64FormattingOptions.InsertLineBreaks).Replace("\r\n", "\n");
-        Assert.Contains("picluster_write_file '/etc/containerd/config.toml'", apply);
-        Assert.Contains(expected, apply);
+        Assert.Contains(ScriptWrites.Of(apply), w => w.Path == "/etc/containerd/config.toml" && w.Text == Converged);
         Assert.Contains("PICLUSTER_RESTART='yes'", apply);
-        Assert.Contains("picluster_write_file '/etc/crictl.yaml'", apply);
+        Assert.Contains(ScriptWrites.Of(apply), w => w.Path == "/etc/crictl.yaml");
         Assert.Contains("PICLUSTER_LOCK_TIMEOUT='300'", session.Commands[1].Script);
         Assert.Equal(Socket, Assert.IsType<ContainerRuntimeResult>(data).CriSocket);
     }
