@@ -32,4 +32,10 @@ public sealed class DeployOptions
 
     /// <summary>Where and how to merge the admin kubeconfig on this machine (Export-PiKubeconfig); null skips that phase.</summary>
     public KubeconfigOptions? Kubeconfig { get; set; }
+
+    /// <summary>Join-PiWorker's settings (token lifetime, join and Ready bounds).</summary>
+    public Workers.JoinOptions Join { get; set; } = new();
+
+    /// <summary>Replaces the API check from this machine (tests: no address but loopback may be contacted).</summary>
+    internal Func<string, string, TimeSpan, System.Threading.CancellationToken, System.Threading.Tasks.Task<Checks.Cluster.ApiProbe>>? ApiProbe { get; set; }
 }

@@ -2,12 +2,14 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using PiCluster.Checks;
+using PiCluster.Checks.Cluster;
 using PiCluster.ControlPlane;
 using PiCluster.Engine.Phases;
 using PiCluster.Steps.Kubeconfig;
 using PiCluster.Steps.Kubernetes;
 using PiCluster.Steps.NodePrep;
 using PiCluster.Steps.Runtime;
+using PiCluster.Workers;
 
 namespace PiCluster.Deploy;
 
@@ -20,7 +22,7 @@ namespace PiCluster.Deploy;
 /// Order: <see cref="Preflight"/> (every node; a blocking check drops the node before any change), node preparation
 /// (Initialize-PiNode, with at most one reboot), runtime and packages (every node), then the leader's phases
 /// (<see cref="ControlPlanePhases.Init"/>: routes of every node, the kubeadm configuration, image pull, init), the pod
-/// network and the kubeconfig export, then the <see cref="Joins"/> and <see cref="Checks"/> slots. Every phase plans
+/// network and the kubeconfig export, then the <see cref="Joins"/> and Test-PiCluster's <see cref="Checks"/>. Every phase plans
 /// from the node's state, so a run stopped anywhere converges when run again, and a converged cluster is Unchanged
 /// everywhere (image pull and init plan nothing once the cluster runs).
 /// </remarks>
@@ -56,13 +58,12 @@ public static class DeployPlan
         ? new ClusterPhase[] { new NodeStepPhase(new KubeconfigStep(kubeconfig), PhaseTargets.Leader) }
         : Array.Empty<ClusterPhase>();
 
-    /// <summary>The slot of the join phases: the other control planes, then the workers (Join-PiWorker). Empty until they exist.</summary>
-    // TODO(merge join branch): return WorkerPhases.Join(options), Join-PiWorker's phase list, here.
-    public static IReadOnlyList<ClusterPhase> Joins(DeployOptions options) => Array.Empty<ClusterPhase>();
+    /// <summary>Join-PiWorker's phases: the workers' kubelets, one bootstrap token on the leader, the joins.</summary>
+    public static IReadOnlyList<ClusterPhase> Joins(DeployOptions options) => WorkerPhases.Join(options.Join);
 
-    /// <summary>The slot of Test-PiCluster's checks, the deploy's last phase. Empty until it exists.</summary>
-    // TODO(merge checks branch): return the Test-PiCluster phase(s) here.
-    public static IReadOnlyList<ClusterPhase> Checks(DeployOptions options) => Array.Empty<ClusterPhase>();
+    /// <summary>Test-PiCluster's checks, last: the API through the kubeconfig the deploy merged (else ~/.kube/config).</summary>
+    public static IReadOnlyList<ClusterPhase> Checks(DeployOptions options) =>
+        ClusterCheckPhases.Test(options.Kubeconfig?.Path ?? KubeconfigFile.DefaultPath, null, options.ApiProbe);
 
     /// <summary>
     /// A problem with the package source that stops the deploy before any connection (a bad URL, an http key without a

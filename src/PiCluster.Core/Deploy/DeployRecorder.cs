@@ -68,7 +68,8 @@ public sealed class DeployRecorder : IRunHost
 
     /// <summary>The summary of what was recorded so far.</summary>
     public DeployResult Result(string cluster) =>
-        new(cluster, _nodes.Select(Summarize).ToList(), _clock.Elapsed);
+        new(cluster, _nodes.Select(Summarize).ToList(), _clock.Elapsed,
+            _results.Values.SelectMany(r => r).Select(r => r.Data).OfType<IReadOnlyList<Checks.Cluster.ClusterCheckResult>>().FirstOrDefault());
 
     private DeployNodeResult Summarize(PiNode node)
     {

@@ -8,11 +8,12 @@ namespace PiCluster.Deploy;
 public sealed class DeployResult
 {
     /// <summary>Creates a summary.</summary>
-    public DeployResult(string cluster, IReadOnlyList<DeployNodeResult> nodes, TimeSpan duration)
+    public DeployResult(string cluster, IReadOnlyList<DeployNodeResult> nodes, TimeSpan duration, IReadOnlyList<Checks.Cluster.ClusterCheckResult>? checks = null)
     {
         Cluster = cluster;
         Nodes = nodes;
         Duration = duration;
+        Checks = checks ?? Array.Empty<Checks.Cluster.ClusterCheckResult>();
     }
 
     /// <summary>The cluster's name (from the cluster file).</summary>
@@ -24,8 +25,15 @@ public sealed class DeployResult
     /// <summary>The whole run's wall time.</summary>
     public TimeSpan Duration { get; }
 
-    /// <summary>Every node went through every phase (Unchanged, Changed, or in a dry run Planned): none failed or was left incomplete.</summary>
-    public bool Succeeded => Nodes.Count > 0 && Nodes.All(n => n.Status is DeployNodeStatus.Unchanged or DeployNodeStatus.Changed or DeployNodeStatus.Planned);
+    /// <summary>Test-PiCluster's results from the deploy's last phase (none in a dry run or when the leader failed).</summary>
+    public IReadOnlyList<Checks.Cluster.ClusterCheckResult> Checks { get; }
+
+    /// <summary>
+    /// Every node went through every phase (Unchanged, Changed, or in a dry run Planned): none failed or was left
+    /// incomplete, and no check of Error severity failed.
+    /// </summary>
+    public bool Succeeded => Nodes.Count > 0 && Nodes.All(n => n.Status is DeployNodeStatus.Unchanged or DeployNodeStatus.Changed or DeployNodeStatus.Planned)
+        && Checks.All(c => c.Passed || c.Severity != PiCluster.Checks.CheckSeverity.Error);
 
     /// <summary>A dry run: nothing was changed anywhere, and some phase would have changed something.</summary>
     public bool DryRun => Nodes.Any(n => n.Status == DeployNodeStatus.Planned) && Nodes.All(n => n.Changed.Count == 0);

@@ -56,7 +56,7 @@ public sealed class DeployPiClusterCommand : PiNodeCommandBase
     [ValidateRange(1, 240)]
     public int InitTimeout { get; set; } = 30;
 
-    /// <summary>Seconds to wait for the pod network's DaemonSet pods to run.</summary>
+    /// <summary>Seconds to wait for the pod network's DaemonSet pods to run, and for each joined worker to be Ready.</summary>
     [Parameter]
     [ValidateRange(10, 3600)]
     public int ReadyTimeout { get; set; } = 300;
@@ -112,6 +112,7 @@ public sealed class DeployPiClusterCommand : PiNodeCommandBase
         ImagePullTimeout = TimeSpan.FromMinutes(ImagePullTimeout),
         InitTimeout = TimeSpan.FromMinutes(InitTimeout),
         PodNetworkReadyTimeout = TimeSpan.FromSeconds(ReadyTimeout),
+        Join = new Workers.JoinOptions { ReadyTimeout = TimeSpan.FromSeconds(ReadyTimeout) },
         // A path is relative to PowerShell's current location, not the process's.
         Kubeconfig = SkipKubeconfig ? null : new KubeconfigOptions(
             KubeconfigPath is null ? KubeconfigFile.DefaultPath

@@ -23,7 +23,12 @@ public sealed class DeployTests
     {
         "Preflight", "PreflightAcrossNodes", "Initialize", "ContainerRuntime", "KubernetesPackages",
         "Networks", "KubeadmConfig", "Images", "Init", "PodNetwork", "Kubeconfig",
+        "WorkerFacts", "JoinToken", "Join", "ClusterCheckFacts", "ClusterChecks",
     };
+
+    /// <summary>The phases with a result on the leader, and on a worker, of a converged cluster.</summary>
+    private static readonly string[] LeaderResults = Order.Except(new[] { "WorkerFacts", "Join" }).ToArray();
+    private static readonly string[] WorkerResults = Order.Take(6).Concat(new[] { "WorkerFacts", "Join", "ClusterCheckFacts" }).ToArray();
 
     private static readonly string[] LeaderPhases = { "KubeadmConfig", "Images", "Init", "PodNetwork", "Kubeconfig" };
 
@@ -44,7 +49,7 @@ public sealed class DeployTests
         using var cluster = new FakeCluster(converged: false);
         var phases = DeployPlan.Phases(cluster.Options());
         Assert.Equal(Order, phases.Select(p => p.Name));
-        Assert.Equal(LeaderPhases, phases.Where(p => p.Targets == PhaseTargets.Leader).Select(p => p.Name));
+        Assert.Equal(LeaderPhases.Append("JoinToken").Append("ClusterChecks"), phases.Where(p => p.Targets == PhaseTargets.Leader).Select(p => p.Name));
         Assert.All(phases.Take(5), p => Assert.Equal(PhaseTargets.All, p.Targets));
         // Node preparation is Initialize-PiNode's own step, with its single reboot at the end.
         var preparation = Assert.IsType<InitializeNodeStep>(Assert.IsType<NodeStepPhase>(phases[2]).Step);
@@ -53,9 +58,9 @@ public sealed class DeployTests
         Assert.True(preparation.Restart!.OnlyIfNeeded);
         Assert.Equal(PiCluster.ControlPlane.ControlPlanePhases.Init(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)).Select(p => p.GetType()),
             phases.Skip(5).Take(4).Select(p => p.GetType()));
-        // The slots for joins and Test-PiCluster are empty until those phases exist.
-        Assert.Empty(DeployPlan.Joins(cluster.Options()));
-        Assert.Empty(DeployPlan.Checks(cluster.Options()));
+        // Then Join-PiWorker's phases and Test-PiCluster's.
+        Assert.Equal(PiCluster.Workers.WorkerPhases.Join(new PiCluster.Workers.JoinOptions()).Select(p => p.GetType()), phases.Skip(11).Take(3).Select(p => p.GetType()));
+        Assert.Equal(new[] { typeof(PiCluster.Checks.Cluster.ClusterCheckFactsPhase), typeof(PiCluster.Checks.Cluster.ClusterCheckPhase) }, phases.Skip(14).Select(p => p.GetType()));
     }
 
     [Fact]
@@ -64,7 +69,7 @@ public sealed class DeployTests
         using var cluster = new FakeCluster(converged: false);
         var options = cluster.Options();
         options.Kubeconfig = null;
-        Assert.Equal(Order.Take(Order.Length - 1), DeployPlan.Phases(options).Select(p => p.Name));
+        Assert.Equal(Order.Where(p => p != "Kubeconfig"), DeployPlan.Phases(options).Select(p => p.Name));
     }
 
     [Fact]
@@ -76,12 +81,16 @@ public sealed class DeployTests
         Assert.Empty(host.Failures);
         Assert.Empty(cluster.Changes);
         Assert.False(System.IO.File.Exists(cluster.KubeconfigPath));
-        Assert.DoesNotContain(host.Results, r => r.Status is StepStatus.Changed or StepStatus.Failed or StepStatus.Skipped);
+        Assert.DoesNotContain(host.Results, r => r.Status is StepStatus.Changed or StepStatus.Failed);
+        // The checks say why they did not run: there is no cluster to check yet.
+        var skipped = Assert.Single(host.Results, r => r.Status == StepStatus.Skipped);
+        Assert.Equal(("node1", "ClusterChecks"), (skipped.Node.Name, skipped.Step));
+        Assert.Contains("declined", skipped.Message, StringComparison.Ordinal);
         var asked = host.ShouldProcessCalls.GroupBy(c => c.Node.Name).ToDictionary(g => g.Key, g => g.Select(c => Phase(c.Action)).ToList());
         var everyNode = new[] { "Initialize", "ContainerRuntime", "KubernetesPackages" };
-        Assert.Equal(everyNode.Concat(LeaderPhases), asked["node1"]);
-        Assert.Equal(everyNode, asked["node2"]);
-        Assert.Equal(everyNode, asked["node3"]);
+        Assert.Equal(everyNode.Concat(LeaderPhases).Append("JoinToken"), asked["node1"]);
+        Assert.Equal(everyNode.Append("Join"), asked["node2"]);
+        Assert.Equal(everyNode.Append("Join"), asked["node3"]);
         // Each node's preparation plans its one reboot.
         Assert.All(host.ShouldProcessCalls.Where(c => Phase(c.Action) == "Initialize"), c => Assert.Contains("Restart: reboot", c.Action, StringComparison.Ordinal));
 
@@ -93,13 +102,14 @@ public sealed class DeployTests
         Assert.Contains("once the Init phase has created the cluster", leader["PodNetwork"], StringComparison.Ordinal);
         Assert.Contains("SHA-256 verified", leader["PodNetwork"], StringComparison.Ordinal);
         Assert.Contains("placeholders for what kubeadm init creates on node1", leader["Kubeconfig"], StringComparison.Ordinal);
-        Assert.Contains("+    server: https://192.168.77.11:6443", leader["Kubeconfig"], StringComparison.Ordinal);
+        Assert.Contains("+    server: " + FakeCluster.ApiServer, leader["Kubeconfig"], StringComparison.Ordinal);
         Assert.DoesNotContain(host.Warnings, w => w.Contains("run Initialize-PiControlPlane before", StringComparison.Ordinal));
 
         Assert.True(result.Succeeded);
         Assert.True(result.DryRun);
         Assert.All(result.Nodes, n => Assert.Equal(DeployNodeStatus.Planned, n.Status));
-        Assert.Equal(everyNode.Concat(LeaderPhases), result.Nodes[0].Planned);
+        Assert.Equal(everyNode.Concat(LeaderPhases).Append("JoinToken"), result.Nodes[0].Planned);
+        Assert.Empty(result.Checks);
         Assert.All(result.Nodes, n => Assert.Equal(0, n.Reboots));
         Assert.All(cluster.Connector.Opens.Values, opens => Assert.Equal(1, opens));
     }
@@ -116,8 +126,11 @@ public sealed class DeployTests
         Assert.Empty(cluster.Changes);
         Assert.Equal(before, System.IO.File.ReadAllText(cluster.KubeconfigPath));
         Assert.All(host.Results, r => Assert.Equal(StepStatus.Unchanged, r.Status));
-        Assert.Equal(Order, host.Results.Where(r => r.Node.Name == "node1").Select(r => r.Step));
-        Assert.Equal(Order.Take(6), host.Results.Where(r => r.Node.Name == "node2").Select(r => r.Step));
+        Assert.Equal(LeaderResults, host.Results.Where(r => r.Node.Name == "node1").Select(r => r.Step));
+        Assert.Equal(WorkerResults, host.Results.Where(r => r.Node.Name == "node2").Select(r => r.Step));
+        // Test-PiCluster's checks ran last, on the facts of the same round trip, and all passed.
+        Assert.NotEmpty(result.Checks);
+        Assert.All(result.Checks, c => Assert.True(c.Passed, $"{c.Node.Name} {c.Check}: {c.Detail}"));
         foreach (var node in cluster.Nodes)
         {
             Assert.Equal(1, cluster.Connector.Opens[node.Name]);
@@ -144,17 +157,19 @@ public sealed class DeployTests
         var (host, result) = Run(cluster, approve: false);
 
         Assert.Empty(host.Failures);
-        Assert.Equal(new[] { "Initialize", "ContainerRuntime", "KubernetesPackages" },
+        Assert.Equal(new[] { "Initialize", "ContainerRuntime", "KubernetesPackages", "Join" },
             host.ShouldProcessCalls.Where(c => c.Node.Name == "node4").Select(c => Phase(c.Action)));
+        // The leader makes the one token node4 joins with.
+        Assert.Equal(new[] { "Initialize", "JoinToken" }, host.ShouldProcessCalls.Where(c => c.Node.Name == "node1").Select(c => Phase(c.Action)));
         foreach (var name in new[] { "node1", "node2", "node3" })
         {
-            var asked = Assert.Single(host.ShouldProcessCalls, c => c.Node.Name == name).Action;
+            var asked = host.ShouldProcessCalls.First(c => c.Node.Name == name).Action;
             Assert.StartsWith("Initialize: 1 change\n  - Hostname: ", asked, StringComparison.Ordinal);
             Assert.Contains("+192.168.77.14\tnode4", asked, StringComparison.Ordinal);
         }
         Assert.All(host.Results.Where(r => LeaderPhases.Contains(r.Step)), r => Assert.Equal(StepStatus.Unchanged, r.Status));
         Assert.Empty(cluster.Changes);
-        Assert.Equal(new[] { "Initialize", "ContainerRuntime", "KubernetesPackages" }, result.Nodes.Single(n => n.Name == "node4").Planned);
+        Assert.Equal(new[] { "Initialize", "ContainerRuntime", "KubernetesPackages", "Join" }, result.Nodes.Single(n => n.Name == "node4").Planned);
     }
 
     [Fact]
@@ -167,7 +182,7 @@ public sealed class DeployTests
         var failure = Assert.Single(host.Failures);
         Assert.Equal(("node2", "Initialize"), (failure.Node.Name, failure.Step));
         Assert.DoesNotContain(host.ShouldProcessCalls, c => c.Node.Name == "node2");
-        Assert.Equal(new[] { "Initialize", "ContainerRuntime", "KubernetesPackages" },
+        Assert.Equal(new[] { "Initialize", "ContainerRuntime", "KubernetesPackages", "Join" },
             host.ShouldProcessCalls.Where(c => c.Node.Name == "node3").Select(c => Phase(c.Action)));
         Assert.Contains(host.ShouldProcessCalls, c => c.Node.Name == "node1" && Phase(c.Action) == "Kubeconfig");
 
@@ -240,19 +255,22 @@ public sealed class DeployTests
     {
         using var cluster = new FakeCluster(converged: true);
         var host = new RecordingRunHost();
-        new DeployPiClusterCommand { Connector = cluster.Connector, KubeconfigPath = cluster.KubeconfigPath }.Execute(cluster.Nodes, host);
+        new DeployPiClusterCommand { Connector = cluster.Connector, KubeconfigPath = cluster.KubeconfigPath, Server = FakeCluster.ApiServer }.Execute(cluster.Nodes, host);
 
         Assert.Empty(host.Failures);
         Assert.Empty(host.WrongThreadCalls);
         var summary = Assert.IsType<DeployResult>(host.Objects.Last());
         Assert.Single(host.Objects.OfType<DeployResult>());
         Assert.Equal("homelab", summary.Cluster);
-        Assert.True(summary.Succeeded);
+        // The real API check ran against the kubeconfig's closed loopback port: the one failed check, and so not Succeeded.
+        Assert.Equal(new[] { "ApiReachable" }, summary.Checks.Where(c => !c.Passed).Select(c => c.Check));
+        Assert.False(summary.Succeeded);
+        Assert.All(summary.Nodes, n => Assert.Equal(DeployNodeStatus.Unchanged, n.Status));
         Assert.Equal(cluster.Nodes.Select(n => n.Name), summary.Nodes.Select(n => n.Name));
         Assert.Equal(new[] { NodeRole.ControlPlane, NodeRole.Worker, NodeRole.Worker }, summary.Nodes.Select(n => n.Role));
-        Assert.Equal(Order.Length + 2 * 6, host.Results.Count());
+        Assert.Equal(LeaderResults.Length + 2 * WorkerResults.Length, host.Results.Count());
         // Progress names each phase, on each node it runs on.
-        foreach (var phase in Order)
+        foreach (var phase in LeaderResults)
             Assert.Contains(host.Progress, p => p.Node.Name == "node1" && p.Activity == phase);
         Assert.Contains(host.Progress, p => p.Node.Name == "node3" && p.Activity == "KubernetesPackages");
         Assert.DoesNotContain(host.Progress, p => p.Node.Name == "node3" && p.Activity == "Init");

@@ -67,7 +67,7 @@ internal sealed class FakeCluster : IDisposable
         if (converged)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(KubeconfigPath)!);
-            File.WriteAllText(KubeconfigPath, KubeconfigMerge.Merge(AdminConf, null, new KubeconfigMergeOptions("homelab")).Text);
+            File.WriteAllText(KubeconfigPath, KubeconfigMerge.Merge(AdminConf, null, new KubeconfigMergeOptions("homelab", Server: ApiServer)).Text);
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(KubeconfigPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
         Connector = new FakeConnector(Answer);
@@ -88,10 +88,14 @@ internal sealed class FakeCluster : IDisposable
     /// <summary>Every command that is not a fact read, the lock or the batch: what a run changed, per node.</summary>
     public ConcurrentQueue<(string Node, RemoteCommand Command)> Changes { get; } = new();
 
+    /// <summary>The API address in this machine's kubeconfig: loopback, closed (tests contact nothing else).</summary>
+    public const string ApiServer = "https://127.0.0.1:1";
+
     public DeployOptions Options() => new()
     {
         Preparation = new NodePreparationOptions(),
-        Kubeconfig = new KubeconfigOptions(KubeconfigPath),
+        Kubeconfig = new KubeconfigOptions(KubeconfigPath, Server: ApiServer),
+        ApiProbe = (_, _, _, _) => System.Threading.Tasks.Task.FromResult(new PiCluster.Checks.Cluster.ApiProbe(true, "answered 200: ok (test)")),
         PodNetworkReadyTimeout = TimeSpan.FromSeconds(5),
         PodNetworkPollInterval = TimeSpan.FromMilliseconds(10),
     };
@@ -124,6 +128,11 @@ internal sealed class FakeCluster : IDisposable
         if (Is(s, "k8s-facts")) return FakeNodeSession.Ok(Packages(IsConverged(node)));
         if (Is(s, "control-plane-facts")) return FakeNodeSession.Ok(ControlPlane(node));
         if (Is(s, "pod-network-facts")) return FakeNodeSession.Ok(PodNetwork());
+        if (Is(s, "join-worker-facts"))
+            return FakeNodeSession.Ok(IsConverged(node) ? $"@@ kubelet_conf\nyes\n@@ ca\n{B64(Ca)}\n@@ ca_data\n" : "@@ kubelet_conf\nno\n@@ ca !missing\n@@ ca_data\n");
+        if (Is(s, "join-leader-facts"))
+            return FakeNodeSession.Ok(Converged ? $"@@ admin_conf\nyes\n@@ ca\n{B64(Ca)}\n@@ nodes\n{B64(RegisteredNodes())}\n@@ stale\n" : "@@ admin_conf\nno\n");
+        if (Is(s, "cluster-check-facts")) return FakeNodeSession.Ok(CheckFacts(node));
         return null;
     }
 
@@ -160,6 +169,22 @@ internal sealed class FakeCluster : IDisposable
             _ => new NodeFacts(),
         };
         return facts.ToString();
+    }
+
+    /// <summary>The cluster's CA (public), made once: the leader's ca.crt and the joined workers' trust.</summary>
+    private static readonly string Ca = Workers.JoinWorld.SelfSignedCa("kubernetes");
+
+    /// <summary>The nodes the API lists: in a converged cluster every node of the file that is not the added worker, Ready.</summary>
+    private string RegisteredNodes() => ClusterCheckTests.List(Nodes.Where(IsConverged)
+        .Select(n => ClusterCheckTests.NodeObject(n.Name, n.Role == NodeRole.ControlPlane, kubelet: "v1.34.2")));
+
+    /// <summary>What cluster-check-facts.sh prints on a node of this cluster (healthy when converged).</summary>
+    private string CheckFacts(PiNode node)
+    {
+        var registered = Nodes.Where(IsConverged).ToList();
+        var pods = registered.SelectMany(n => ClusterCheckTests.PodsOf(n.Name, n.Role == NodeRole.ControlPlane)).Concat(ClusterCheckTests.CoreDnsPods("node1"));
+        return ClusterCheckTests.Script(node.Role == NodeRole.ControlPlane, kubelet: "Kubernetes v1.34.2", kubeadm: "v1.34.2",
+            nodes: RegisteredNodes(), pods: ClusterCheckTests.List(pods), version: ClusterCheckTests.ServerVersion("v1.34.2"), adminConf: Converged);
     }
 
     private static string B64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));

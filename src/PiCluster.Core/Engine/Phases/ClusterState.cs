@@ -41,6 +41,9 @@ public sealed class ClusterState
     /// <summary>The phase the leader failed in ("Connect" when it could not be reached or locked); null while it works.</summary>
     public string? LeaderFailedIn { get; internal set; }
 
+    /// <summary>Some node declined a change of an earlier phase (a dry run, or -Confirm answered No): later state is planned, not real.</summary>
+    public bool Declined { get; internal set; }
+
     /// <summary>The cluster-wide value of <paramref name="output"/>.</summary>
     /// <exception cref="InvalidOperationException">No earlier phase produced it (the phase failed, was skipped, or set nothing).</exception>
     public Planned<T> Get<T>(PhaseOutput<T> output) =>

@@ -188,6 +188,7 @@ public sealed class PhaseRunner
                     var approved = new List<NodeRun>();
                     foreach (var run in targeted.Where(r => r.HasChanges))
                         if (await ApprovedAsync(scope, run, phase, cancellation).ConfigureAwait(false)) approved.Add(run);
+                        else state.Declined = true;
                     await Throttled.ForEachAsync(approved, _options.ThrottleLimit, run => ApplyAsync(scope, run, phase, Percent(1), cancellation),
                         cancellation).ConfigureAwait(false);
                 }
