@@ -18,6 +18,9 @@ public static class KubeadmConfiguration
     /// <summary>Where the configuration lives on the control plane (mode 0600: it names the node and the cluster's endpoints).</summary>
     public const string RemotePath = "/etc/kubernetes/picluster-kubeadm.yaml";
 
+    /// <summary>The lifetime of the bootstrap token kubeadm init makes: minutes, not kubeadm's 24 h (PiCluster deletes it at once).</summary>
+    public const string InitTokenTtl = "15m0s";
+
     /// <summary>The API server's port on the node (kubeadm's default; the lab forwards it).</summary>
     public const int BindPort = 6443;
 
@@ -61,6 +64,15 @@ public static class KubeadmConfiguration
             ("localAPIEndpoint", YamlText.Map(
                 ("advertiseAddress", YamlText.Text(facts.LanAddress)),
                 ("bindPort", YamlText.Number(BindPort)))),
+            // kubeadm init always makes a token; PiCluster deletes it right after init, and would find it by this description.
+            ("bootstrapTokens", YamlText.List(new YamlNode[]
+            {
+                YamlText.Map(
+                    ("description", YamlText.Text(Workers.JoinTokenPhase.TokenDescription)),
+                    ("ttl", YamlText.Text(InitTokenTtl)),
+                    ("usages", YamlText.List(new YamlNode[] { YamlText.Text("signing"), YamlText.Text("authentication") })),
+                    ("groups", YamlText.List(new YamlNode[] { YamlText.Text("system:bootstrappers:kubeadm:default-node-token") }))),
+            })),
             ("nodeRegistration", YamlText.Map(
                 ("name", YamlText.Text(controlPlane.Name)),
                 ("criSocket", YamlText.Text(facts.CriSocket)),

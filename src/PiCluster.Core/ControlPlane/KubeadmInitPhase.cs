@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using System.Linq;
 using System.Text.RegularExpressions;
@@ -54,6 +55,14 @@ public sealed class KubeadmInitPhase : ClusterPhase
                 $"kubeadm init failed (exit code {result.ExitCode}); PiCluster resets the node (kubeadm reset -f) so that a re-run starts clean. kubeadm said: {detail}"));
         }
         context.Verbose($"{context.Node.Name}: {Name}: kubeadm init done; the API server answers on {context.Node.LanAddress}:{KubeadmConfiguration.BindPort}");
+
+        // kubeadm init always makes a bootstrap token (the configuration gives it PiCluster's description and a short TTL).
+        // Joins make their own, one per run: this one goes now instead of lingering.
+        var deleted = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Compose("join-token-delete",
+                new Dictionary<string, string> { ["PICLUSTER_DESCRIPTION"] = Workers.JoinTokenPhase.TokenDescription }),
+            asRoot: true, display: $"{Name}: delete the bootstrap token kubeadm init made"), context.Cancellation).ConfigureAwait(false);
+        if (!deleted.Succeeded)
+            context.Warning($"{context.Node.Name}: {Name}: could not delete the bootstrap token kubeadm init made (it expires after {KubeadmConfiguration.InitTokenTtl}): {ControlPlaneNodes.Tail(deleted.Stderr, 3)}");
         return null;
     }
 

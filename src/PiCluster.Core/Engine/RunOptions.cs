@@ -13,10 +13,10 @@ public sealed class RunOptions
 
     /// <summary>
     /// How long a node's run lock stays valid without renewal. A running run renews it every half of this, so a run done
-    /// within a minute spends no round trip on it; a lock left by a run that died elsewhere is free once it runs out (a
+    /// within two and a half minutes (a converged Deploy-PiCluster on slow boards) spends no round trip on it; a lock left by a run that died elsewhere is free once it runs out (a
     /// dead run of this machine's at once; see <see cref="NodeLock"/>).
     /// </summary>
-    public System.TimeSpan LockLease { get; set; } = System.TimeSpan.FromSeconds(120);
+    public System.TimeSpan LockLease { get; set; } = System.TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// How long the facts of a run may take on a node. They are read in one round trip (<see cref="FactBatch"/>), and reading

@@ -40,7 +40,7 @@ public sealed record JoinTokenPlan(IReadOnlyList<string> StaleTokenIds, IReadOnl
 public sealed class JoinTokenPhase : ClusterPhase
 {
     /// <summary>The description every PiCluster bootstrap token carries: how a later run recognises one left behind.</summary>
-    public const string TokenDescription = "PiCluster Join-PiWorker token, deleted when its run ends";
+    public const string TokenDescription = "PiCluster bootstrap token, deleted when its run ends";
 
     /// <summary>The cluster's CA pin and registered nodes.</summary>
     public static readonly PhaseOutput<JoinCluster> Cluster = new("JoinCluster", "cluster's CA and nodes");

@@ -33,6 +33,14 @@ public class KubeadmConfigurationTests
             localAPIEndpoint:
               advertiseAddress: 192.168.1.201
               bindPort: 6443
+            bootstrapTokens:
+            - description: PiCluster bootstrap token, deleted when its run ends
+              ttl: 15m0s
+              usages:
+              - signing
+              - authentication
+              groups:
+              - system:bootstrappers:kubeadm:default-node-token
             nodeRegistration:
               name: node01
               criSocket: unix:///run/containerd/containerd.sock

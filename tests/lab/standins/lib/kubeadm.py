@@ -532,6 +532,9 @@ def cmd_init(a):
                                                                           "podSubnet": s.pod_subnet or "",
                                                                           "serviceSubnet": s.service_subnet}})}}
     for t in tokens:
+        if not t.get("token"):
+            # As kubeadm's dynamic defaults: a bootstrapTokens entry without a token gets a generated one.
+            t["token"] = k.new_token()
         m = k.TOKEN_RE.match(str(t.get("token", "")))
         if not m:
             fail('bootstrapTokens[0].token: Invalid value: "%s": the bootstrap token is invalid' % t.get("token"))
