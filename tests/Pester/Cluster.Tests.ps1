@@ -1,7 +1,7 @@
 #Requires -Version 7.4
 # Pester 5 tests of Test-PiCluster against the lab's cluster, written the way a user's verification script would be.
-# Run by the lab tests (PesterLabTests) with $env:PICLUSTER_LAB_CLUSTER naming the lab's cluster file; they skip
-# themselves, saying why, while no control plane of the lab has been initialised (the lab starts from fresh nodes).
+# Tagged Cluster: DeployLabTests runs them on the cluster it deployed, with $env:PICLUSTER_LAB_CLUSTER naming that
+# cluster's file; they skip themselves, saying why, when no control plane of that file has been initialised.
 
 BeforeAll {
     $RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
@@ -12,7 +12,7 @@ AfterAll {
     Remove-Module PiCluster -ErrorAction SilentlyContinue
 }
 
-Describe 'The lab cluster, checked by Test-PiCluster' -Tag Lab {
+Describe 'The lab cluster, checked by Test-PiCluster' -Tag Lab, Cluster {
     BeforeAll {
         $lab = $env:PICLUSTER_LAB_CLUSTER
         if (-not $lab -or -not (Test-Path $lab)) { throw 'PICLUSTER_LAB_CLUSTER must name the cluster file of a running lab.' }

@@ -1,0 +1,216 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Threading;
+using System.Threading.Tasks;
+using PiCluster.Checks.Cluster;
+using PiCluster.Clusters;
+using PiCluster.Deploy;
+using PiCluster.Engine;
+using PiCluster.Engine.Phases;
+using PiCluster.Steps.Kubeconfig;
+using PiCluster.Tests.Fakes;
+using PiCluster.Tests.PowerShell;
+using PiCluster.Transport;
+using Xunit;
+using Xunit.Abstractions;
+using static PiCluster.Tests.Lab.LabRuns;
+
+namespace PiCluster.Tests.Lab;
+
+/// <summary>
+/// Deploy-PiCluster and Test-PiCluster on three lab nodes (issue 12), staged on shared nodes because every stage costs
+/// minutes under emulation: -WhatIf on fresh nodes plans every phase and changes nothing; from the prepared snapshot a
+/// deploy whose third node cannot reach the API fails that node alone, clearly, and joins the other; a run cancelled
+/// during the third node's join leaves no PiCluster token; the next run joins it and leaves the others Unchanged;
+/// Test-PiCluster's checks in the deploy all pass, the real kubectl lists three Ready nodes and the Pester
+/// verification script passes; a second run is Unchanged in 1 connection and at most 3 round trips per node; then
+/// Test-PiCluster fails exactly the right checks for swap turned on, a stopped kubelet and a node not in the file.
+/// </summary>
+[Trait("Category", "Lab")]
+[Collection(LabCollection.Name)]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
+{
+    private const string Prepared = "prepared";
+    private static readonly string[] Three = ["node1", "node2", "node3"];
+
+    /// <summary>The lab's cluster file with only <paramref name="names"/>, written where Pester and the cmdlets can read it.</summary>
+    private string ClusterFile(string dir, params string[] names)
+    {
+        var text = File.ReadAllText(lab.ClusterFilePath);
+        text = Regex.Replace(text, @"  - name: (node\d+)\n(    .*\n)*", m => names.Contains(m.Groups[1].Value) ? m.Value : "");
+        var path = Path.Combine(dir, $"cluster-{names.Length}.yaml");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private (RecordingRunHost Host, CountingConnector Connector, DeployResult Result, TimeSpan Wall) Deploy(string clusterFile, string kubeconfig,
+        bool whatIf = false, Action<PiNode, RemoteCommand>? beforeCommand = null, CancellationToken cancellation = default,
+        Func<DeployOptions, IReadOnlyList<ClusterPhase>>? phases = null)
+    {
+        var connector = new CountingConnector { BeforeCommand = beforeCommand };
+        var host = new RecordingRunHost();
+        if (whatIf) host.Answer = (_, _) => false;
+        var nodes = ClusterNodes.ToPiNodes(ClusterFileLoader.Load(clusterFile));
+        var options = new DeployOptions
+        {
+            Preparation = Preparation(),
+            Kubeconfig = new KubeconfigOptions(kubeconfig, Server: $"https://127.0.0.1:{lab.ApiPort}", ClusterName: "pilab"),
+        };
+        var recorder = new DeployRecorder(host, nodes);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            new PhaseRunner(connector, new RunOptions()).Run(nodes, (phases ?? DeployPlan.Phases)(options), recorder, cancellation);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            output.WriteLine("(cancelled)");
+        }
+        var result = recorder.Result("pilab");
+        output.WriteLine($"--- deploy of {string.Join(", ", nodes.Select(n => n.Name))}{(whatIf ? " -WhatIf" : "")}: {clock.Elapsed.TotalSeconds:F0} s; {result}");
+        output.WriteLine(Describe(host));
+        return (host, connector, result, clock.Elapsed);
+    }
+
+    /// <summary>What PiCluster may change on a node: the files it edits, its packages, swap, and the services it runs.</summary>
+    private Task<string[]> FingerprintAsync() => Task.WhenAll(Three.Select(n => RootAsync(lab, n,
+        "for p in /etc/hostname /etc/hosts /etc/fstab /boot/firmware/cmdline.txt; do [ -e $p ] && sha256sum $p; done; " +
+        "find /etc/kubernetes /etc/cni /etc/containerd /etc/apt/sources.list.d /etc/apt/keyrings /etc/modules-load.d /etc/sysctl.d " +
+        "/etc/systemd/timesyncd.conf.d /var/lib/kubelet -xdev -type f -exec sha256sum {} + 2>/dev/null | sort; " +
+        "dpkg-query -W -f '${Package} ${Version} ${Status}\\n' | sha256sum; hostname; swapon --show=NAME --noheadings; " +
+        "systemctl is-active kubelet containerd 2>/dev/null; echo end")));
+
+    /// <summary>The ids of PiCluster's bootstrap tokens on the leader (the ids only: the secrets never leave the node).</summary>
+    private async Task<string> PiClusterTokensAsync() => (await RootAsync(lab, "node1",
+        "kubeadm token list --kubeconfig /etc/kubernetes/admin.conf 2>/dev/null | awk '/PiCluster/ { split($1, p, \".\"); print p[1] }'")).Trim();
+
+    private IReadOnlyList<string> FailedChecks(string clusterFile, string kubeconfig)
+    {
+        var host = new RecordingRunHost();
+        new ClusterCheckRunner(new CountingConnector(), new RunOptions(), kubeconfig).Run(ClusterNodes.ToPiNodes(ClusterFileLoader.Load(clusterFile)), host, CancellationToken.None);
+        var failed = host.Output<ClusterCheckResult>().Where(r => !r.Passed).Select(r => $"{r.Node.Name} {r.Check}").OrderBy(s => s, StringComparer.Ordinal).ToList();
+        output.WriteLine($"Test-PiCluster failed: [{string.Join(", ", failed)}]");
+        return failed;
+    }
+
+    [Fact]
+    public async Task Deploy_plans_fails_one_node_cleanly_converges_is_checked_and_reruns_unchanged()
+    {
+        Assert.NotNull(lab.RepoPort);
+        var dir = Directory.CreateTempSubdirectory("pideploy-");
+        try
+        {
+            var three = ClusterFile(dir.FullName, Three);
+            var kubeconfig = Path.Combine(dir.FullName, "kube", "config");
+
+            // -WhatIf on fresh nodes: every phase planned on every node it targets, nothing changed.
+            await lab.ResetAsync(Three);
+            var before = await FingerprintAsync();
+            var planned = Deploy(three, kubeconfig, whatIf: true);
+            Assert.Empty(planned.Host.Failures);
+            Assert.True(planned.Result.DryRun);
+            var asked = planned.Host.ShouldProcessCalls.GroupBy(c => c.Node.Name).ToDictionary(g => g.Key, g => g.Select(c => c.Action.Split(':')[0]).ToList());
+            Assert.Equal(["Initialize", "ContainerRuntime", "KubernetesPackages", "KubeadmConfig", "Images", "Init", "PodNetwork", "Kubeconfig", "JoinToken"], asked["node1"]);
+            Assert.Equal(["Initialize", "ContainerRuntime", "KubernetesPackages", "Join"], asked["node2"]);
+            Assert.Equal(["Initialize", "ContainerRuntime", "KubernetesPackages", "Join"], asked["node3"]);
+            Assert.Equal(before, await FingerprintAsync());
+            Assert.False(File.Exists(kubeconfig));
+
+            // From prepared nodes, with node3's route to the API cut: node3 fails alone, named, and is left clean.
+            if (!await lab.TryResetToAsync(Prepared, Three))
+            {
+                // No other lab test took it yet: the deploy's own preparation phases make the nodes prepared.
+                var prepared = Deploy(three, kubeconfig, phases: DeployPlan.Preparation);
+                Assert.True(prepared.Host.Failures.Count == 0, Describe(prepared.Host));
+                await lab.SnapshotAsync(Prepared, Three);
+            }
+            await RootAsync(lab, "node3", $"ip route add unreachable {lab.LanAddress("node1")}/32");
+            var cut = Deploy(three, kubeconfig);
+            var failure = Assert.Single(cut.Host.Failures);
+            Assert.Equal(("node3", "Join"), (failure.Node.Name, failure.Step));
+            Assert.Contains(failure.Kind, new[] { NodeErrorKind.ApiUnreachable, NodeErrorKind.JoinFailed });
+            Assert.Contains("node3", failure.Message);
+            Assert.Equal(DeployNodeStatus.Changed, cut.Result.Nodes.Single(n => n.Name == "node2").Status);
+            Assert.Equal("", await PiClusterTokensAsync());
+            Assert.Equal("clean", (await RootAsync(lab, "node3", "test ! -e /etc/kubernetes/kubelet.conf && test ! -e /etc/kubernetes/picluster-join.yaml && echo clean")).Trim());
+
+            // The route back; a run cancelled during node3's join leaves no token behind.
+            await RootAsync(lab, "node3", $"ip route del unreachable {lab.LanAddress("node1")}/32");
+            using (var cancel = new CancellationTokenSource())
+            {
+                var cancelled = Deploy(three, kubeconfig, beforeCommand: (node, command) =>
+                {
+                    if (node.Name == "node3" && command.Display?.Contains("kubeadm join", StringComparison.Ordinal) == true) cancel.CancelAfter(TimeSpan.FromSeconds(2));
+                }, cancellation: cancel.Token);
+                Assert.True(cancel.IsCancellationRequested, "the run reached node3's join");
+            }
+            Assert.Equal("", await PiClusterTokensAsync());
+
+            // The next run joins node3 and leaves node1 and node2 as they are.
+            var joined = Deploy(three, kubeconfig);
+            Assert.True(joined.Host.Failures.Count == 0, Describe(joined.Host));
+            Assert.All(joined.Host.Results.Where(r => r.Node.Name != "node3" && r.Step != "JoinToken"), r => Assert.NotEqual(StepStatus.Changed, r.Status));
+            Assert.True(joined.Result.Succeeded, joined.Result.ToString());
+            Assert.NotEmpty(joined.Result.Checks);
+            Assert.All(joined.Result.Checks, c => Assert.True(c.Passed, $"{c.Node.Name} {c.Check}: {c.Detail}"));
+            Assert.Equal("", await PiClusterTokensAsync());
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(kubeconfig));
+
+            // The real kubectl on this machine, with the merged kubeconfig, lists the three nodes Ready.
+            var start = new ProcessStartInfo("kubectl", ["--kubeconfig", kubeconfig, "--context", "pilab", "get", "nodes", "-o", "json"]) { RedirectStandardOutput = true };
+            using (var kubectl = Process.Start(start)!)
+            {
+                var json = await kubectl.StandardOutput.ReadToEndAsync();
+                await kubectl.WaitForExitAsync();
+                Assert.Equal(0, kubectl.ExitCode);
+                using var doc = JsonDocument.Parse(json);
+                var ready = doc.RootElement.GetProperty("items").EnumerateArray()
+                    .Where(n => n.GetProperty("status").GetProperty("conditions").EnumerateArray().Any(c => c.GetProperty("type").GetString() == "Ready" && c.GetProperty("status").GetString() == "True"))
+                    .Select(n => n.GetProperty("metadata").GetProperty("name").GetString()).OrderBy(n => n).ToList();
+                Assert.Equal(Three, ready);
+            }
+
+            // The verification script a user would write, in Pester.
+            var pester = await PesterSuite.RunAsync("cluster", ["-Tag", "Cluster"], TimeSpan.FromMinutes(15),
+                new Dictionary<string, string> { ["PICLUSTER_LAB_CLUSTER"] = three });
+            Assert.Equal((0, 0), (pester.Failed, pester.Skipped));
+            Assert.True(pester.Passed > 0);
+
+            // A second run: Unchanged everywhere, 1 connection and at most 3 round trips per node.
+            var again = Deploy(three, kubeconfig);
+            Assert.Empty(again.Host.Failures);
+            Assert.All(again.Host.Results, r => Assert.Equal(StepStatus.Unchanged, r.Status));
+            foreach (var node in Three)
+            {
+                var session = again.Connector.Sessions[node];
+                output.WriteLine($"second run: {node}: {again.Connector.Opens[node]} connection(s), {session.RoundTrips} round trips; wall {again.Wall.TotalSeconds:F1} s");
+                Assert.Equal(1, again.Connector.Opens[node]);
+                Assert.True(session.RoundTrips <= 3, $"{node}: {session.RoundTrips} round trips");
+            }
+
+            // Test-PiCluster fails the right checks, and only those.
+            Assert.Empty(FailedChecks(three, kubeconfig));
+            await RootAsync(lab, "node2", "fallocate -l 16M /picluster-test.swap && chmod 600 /picluster-test.swap && mkswap /picluster-test.swap >/dev/null && swapon /picluster-test.swap");
+            Assert.Equal(["node2 Swap"], FailedChecks(three, kubeconfig));
+            await RootAsync(lab, "node2", "swapoff /picluster-test.swap && rm -f /picluster-test.swap");
+            // node3 is registered but not in this file: the leader's row says so.
+            Assert.Equal(["node1 UnknownNodes"], FailedChecks(ClusterFile(dir.FullName, "node1", "node2"), kubeconfig));
+            await RootAsync(lab, "node3", "systemctl stop kubelet");
+            await Task.Delay(TimeSpan.FromSeconds(50)); // the API marks a node whose heartbeats stop after 40 s
+            var stopped = FailedChecks(three, kubeconfig);
+            Assert.Contains("node3 NodeReady", stopped);
+            Assert.All(stopped, f => Assert.StartsWith("node3 ", f));
+            await RootAsync(lab, "node3", "systemctl start kubelet");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}
