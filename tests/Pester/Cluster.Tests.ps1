@@ -23,7 +23,8 @@ Describe 'The lab cluster, checked by Test-PiCluster' -Tag Lab, Cluster {
         }
         if (-not $skipReason) {
             # The lab forwards the control plane's 6443 to this machine (nodes.json apiServer; certSANs list 127.0.0.1).
-            $apiServer = (Get-Content -Raw (Join-Path (Split-Path $lab) 'nodes.json') | ConvertFrom-Json).apiServer
+            $apiServer = if ($env:PICLUSTER_LAB_API_SERVER) { $env:PICLUSTER_LAB_API_SERVER }
+                else { (Get-Content -Raw (Join-Path (Split-Path $lab) 'nodes.json') | ConvertFrom-Json).apiServer }
             $kubeconfig = Join-Path $TestDrive 'config'
             Export-PiKubeconfig -Path $lab -Name $leader.Name -KubeconfigPath $kubeconfig -Server $apiServer -Confirm:$false | Out-Null
             $cluster = $leader.Cluster.Name

@@ -10,7 +10,11 @@
       - one small command (Invoke-PiCommand, a connection and one command) per transport, on the same node;
       - cold preparation (Initialize-PiNode, Install-PiContainerRuntime, Install-PiKubernetes) of 1 node and of 3 nodes
         in parallel from the same snapshot (-SkipCold leaves it out: it takes many minutes under emulation);
-      - the same three cmdlets converged on 3 prepared nodes, Initialize-PiNode over each transport.
+      - the same three cmdlets converged on 3 prepared nodes, Initialize-PiNode over each transport;
+      - a Deploy-PiCluster that makes the cluster on those nodes (once), then Deploy-PiCluster converged and
+        Test-PiCluster, and the floor in the same run: one new connection per node and one command that only reads what
+        a converged deploy's facts read (the files of every phase, and through admin.conf the nodes and pods), with the
+        ratio of the converged deploy to it.
 .PARAMETER ClusterFile
     The lab's cluster file (tests/lab/.state/cluster.yaml).
 .PARAMETER Runs
@@ -143,5 +147,33 @@ foreach ($case in $converged) {
     }
     Add-Figure "$cmdlet converged, 3 nodes ($($case.Transport))" $seconds $costs
 }
+
+# The whole cluster: one deploy makes it (the nodes are prepared), then converged deploys and checks.
+$kubeconfig = Join-Path ([IO.Path]::GetTempPath()) "picluster-bench-$PID.kubeconfig"
+$apiServer = (Get-Content -Raw (Join-Path (Split-Path $ClusterFile) 'nodes.json') | ConvertFrom-Json).apiServer
+$deploy = @{ KubeconfigPath = $kubeconfig; Server = $apiServer; NtpServer = '10.0.2.2'; FallbackNtpServer = @() }
+$made = Measure-PiRun { Deploy-PiCluster -Path $ClusterFile -Name $nodes @deploy -Verbose | Out-Null }
+Add-Figure 'Deploy-PiCluster making the cluster, 3 prepared nodes' @($made.Seconds) $made.Costs
+$deploySeconds = @(); $deployCosts = @(); $checkSeconds = @(); $floorSeconds = @(); $floorCosts = @()
+# What a converged deploy's facts read, in one command as root per node: the files, then the cluster through admin.conf.
+$reads = 'cat /etc/hostname /etc/hosts /etc/fstab /proc/swaps /proc/cmdline /boot/firmware/cmdline.txt /sys/fs/cgroup/cgroup.controllers ' +
+    '/etc/systemd/timesyncd.conf.d/* /etc/modules-load.d/k8s.conf /etc/sysctl.d/k8s.conf /etc/containerd/config.toml /etc/crictl.yaml ' +
+    '/etc/apt/sources.list.d/* /etc/apt/keyrings/* /etc/kubernetes/*.conf /etc/kubernetes/pki/ca.crt >/dev/null 2>&1; ' +
+    'if [ -e /etc/kubernetes/admin.conf ]; then kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes,pods -A -o json >/dev/null; fi; true'
+for ($i = 0; $i -lt $Runs; $i++) {
+    $floor = Measure-PiRun { Invoke-PiCommand -Path $ClusterFile -Name $nodes -AsRoot -Command $reads -Verbose | Out-Null }
+    $floorSeconds += $floor.Seconds; $floorCosts += $floor.Costs
+    $r = Measure-PiRun { Deploy-PiCluster -Path $ClusterFile -Name $nodes @deploy -Verbose | Out-Null }
+    $deploySeconds += $r.Seconds; $deployCosts += $r.Costs
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $failed = @(Test-PiCluster -Path $ClusterFile -Name $nodes -KubeconfigPath $kubeconfig | Where-Object -Not Passed)
+    $checkSeconds += $clock.Elapsed.TotalSeconds
+    if ($failed) { throw "Test-PiCluster failed: $($failed[0].Node.Name) $($failed[0].Check): $($failed[0].Detail)" }
+}
+Add-Figure 'floor: 1 connection + 1 read-only command, 3 nodes' $floorSeconds $floorCosts
+Add-Figure 'Deploy-PiCluster converged, 3 nodes' $deploySeconds $deployCosts
+Add-Figure 'Test-PiCluster, 3 nodes' $checkSeconds
+Write-Host ('converged Deploy-PiCluster / floor (medians): {0:0.00}' -f ((Get-Median $deploySeconds) / (Get-Median $floorSeconds)))
+Remove-Item -Force -ErrorAction SilentlyContinue $kubeconfig, "$kubeconfig.*"
 
 $results | Format-Table -AutoSize | Out-String -Width 200

@@ -178,7 +178,7 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
 
             // The verification script a user would write, in Pester.
             var pester = await PesterSuite.RunAsync("cluster", ["-Tag", "Cluster"], TimeSpan.FromMinutes(15),
-                new Dictionary<string, string> { ["PICLUSTER_LAB_CLUSTER"] = three });
+                new Dictionary<string, string> { ["PICLUSTER_LAB_CLUSTER"] = three, ["PICLUSTER_LAB_API_SERVER"] = $"https://127.0.0.1:{lab.ApiPort}" });
             Assert.Equal((0, 0), (pester.Failed, pester.Skipped));
             Assert.True(pester.Passed > 0);
 
