@@ -113,10 +113,8 @@ public sealed class DeployPiClusterCommand : PiNodeCommandBase
         InitTimeout = TimeSpan.FromMinutes(InitTimeout),
         PodNetworkReadyTimeout = TimeSpan.FromSeconds(ReadyTimeout),
         Join = new Workers.JoinOptions { ReadyTimeout = TimeSpan.FromSeconds(ReadyTimeout) },
-        // A path is relative to PowerShell's current location, not the process's.
         Kubeconfig = SkipKubeconfig ? null : new KubeconfigOptions(
-            KubeconfigPath is null ? KubeconfigFile.DefaultPath
-            : System.IO.Path.IsPathFullyQualified(KubeconfigPath) ? KubeconfigPath : GetUnresolvedProviderPathFromPSPath(KubeconfigPath),
+            KubeconfigFilePath(KubeconfigPath),
             Server, SwitchContext),
     };
 }

@@ -40,9 +40,7 @@ public sealed class ExportPiKubeconfigCommand : PiNodeCommandBase
         if (node is null)
             ThrowTerminatingError(new ErrorRecord(new PSArgumentException("None of the nodes is a control-plane node: give the one to read admin.conf from (-Name, or pipe it)."),
                 "NoControlPlaneNode", ErrorCategory.InvalidArgument, nodes));
-        // A path is relative to PowerShell's current location, not the process's.
-        var path = KubeconfigPath is null ? KubeconfigFile.DefaultPath
-            : System.IO.Path.IsPathFullyQualified(KubeconfigPath) ? KubeconfigPath : GetUnresolvedProviderPathFromPSPath(KubeconfigPath);
+        var path = KubeconfigFilePath(KubeconfigPath);
         host.WriteVerbose($"{node!.Name}: merging its admin.conf into {path}");
         RunSteps(new[] { node }, new NodeStep[] { new KubeconfigStep(new KubeconfigOptions(path, Server, SwitchContext)) },
             new StepDataHost<KubeconfigResult>(host), cancellation);

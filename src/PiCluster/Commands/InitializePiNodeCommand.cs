@@ -36,8 +36,9 @@ public sealed class InitializePiNodeCommand : PiNodeCommandBase
     [ValidateSet(nameof(Steps.NodePrep.IptablesBackend.Legacy), nameof(Steps.NodePrep.IptablesBackend.Nft))]
     public string? IptablesBackend { get; set; }
 
-    /// <summary>Seconds a node may take to come back from the reboot.</summary>
+    /// <summary>Seconds a node may take to come back from the reboot (-RebootTimeout, as Deploy-PiCluster calls it).</summary>
     [Parameter]
+    [Alias("RebootTimeout")]
     [ValidateRange(10, 3600)]
     public int Timeout { get; set; } = 300;
 

@@ -158,4 +158,11 @@ public abstract class PiNodeCommandBase : PSCmdlet
     /// <summary>Runs cluster phases over the nodes with the <see cref="PhaseRunner"/> (cluster cmdlets: a leader, outputs between phases).</summary>
     protected void RunPhases(IReadOnlyList<PiNode> nodes, IReadOnlyList<ClusterPhase> phases, IRunHost host, CancellationToken cancellation) =>
         new PhaseRunner(CreateConnector(), CreateRunOptions()).Run(nodes, phases, host, cancellation);
+
+    /// <summary>
+    /// The kubeconfig file on this machine: <paramref name="given"/> relative to PowerShell's current location (not the
+    /// process's), or ~/.kube/config. A full path needs no session state, so cmdlet-logic tests can run outside a runspace.
+    /// </summary>
+    protected string KubeconfigFilePath(string? given) => given is null ? Steps.Kubeconfig.KubeconfigFile.DefaultPath
+        : System.IO.Path.IsPathFullyQualified(given) ? given : GetUnresolvedProviderPathFromPSPath(given);
 }

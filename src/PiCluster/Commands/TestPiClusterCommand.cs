@@ -33,9 +33,7 @@ public sealed class TestPiClusterCommand : PiNodeCommandBase
     /// <summary>The checks, or with <paramref name="quiet"/> their verdict alone (cmdlet-logic tests call this: a switch cannot be set outside PowerShell).</summary>
     internal void Check(IReadOnlyList<PiNode> nodes, IRunHost host, bool quiet, CancellationToken cancellation)
     {
-        // A path is relative to PowerShell's current location, not the process's.
-        var path = KubeconfigPath is null ? KubeconfigFile.DefaultPath
-            : System.IO.Path.IsPathFullyQualified(KubeconfigPath) ? KubeconfigPath : GetUnresolvedProviderPathFromPSPath(KubeconfigPath);
+        var path = KubeconfigFilePath(KubeconfigPath);
         var runner = new ClusterCheckRunner(CreateConnector(), CreateRunOptions(), path);
         if (!quiet)
         {
