@@ -23,21 +23,43 @@ using static PiCluster.Tests.Lab.LabRuns;
 namespace PiCluster.Tests.Lab;
 
 /// <summary>
-/// Deploy-PiCluster and Test-PiCluster on three lab nodes (issue 12), staged on shared nodes because every stage costs
-/// minutes under emulation: -WhatIf on fresh nodes plans every phase and changes nothing; from the prepared snapshot a
-/// deploy whose third node cannot reach the API fails that node alone, clearly, and joins the other; a run cancelled
-/// during the third node's join leaves no PiCluster token; the next run joins it and leaves the others Unchanged;
-/// Test-PiCluster's checks in the deploy all pass, the real kubectl lists three Ready nodes and the Pester
-/// verification script passes; a second run is Unchanged in 1 connection and at most 3 round trips per node; then
-/// Test-PiCluster fails exactly the right checks for swap turned on, a stopped kubelet and a node not in the file.
+/// Deploy-PiCluster and Test-PiCluster on lab nodes (issue 12), staged on shared nodes because every stage costs minutes
+/// under emulation: -WhatIf on fresh nodes plans every phase and changes nothing; the same fresh nodes deployed for
+/// real, with the third node's route to the API cut at its join, fail that node alone, clearly, clean, and join the
+/// other; a run cancelled during the third node's join leaves no PiCluster token; the next run joins it and leaves the
+/// others Unchanged, its checks all pass, the real kubectl lists three Ready nodes and the Pester verification script
+/// passes; a second run is Unchanged in 1 connection and at most 3 round trips per node; Test-PiCluster fails exactly
+/// the right checks for swap turned on and a node not in the file; two fresh nodes added to the file, one handed a
+/// wrong CA pin, fail that one alone while the other joins and the cluster's nodes are untouched; the next run joins
+/// it and touches nothing else; a stopped kubelet fails that node's checks only.
 /// </summary>
 [Trait("Category", "Lab")]
 [Collection(LabCollection.Name)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
 {
-    private const string Prepared = "prepared";
     private static readonly string[] Three = ["node1", "node2", "node3"];
+    private static readonly string[] Added = [LabFixture.GrubNode, LabFixture.LowMemoryNode];
+
+    private static bool IsJoin(RemoteCommand command) => command.Display?.Contains("kubeadm join", StringComparison.Ordinal) == true;
+
+    /// <summary>No result of these nodes is Changed (JoinToken is the leader's token for this run's joins).</summary>
+    private static void AssertUntouched(RecordingRunHost host, params string[] names) =>
+        Assert.All(host.Results.Where(r => names.Contains(r.Node.Name) && r.Step != "JoinToken"), r => Assert.NotEqual(StepStatus.Changed, r.Status));
+
+    /// <summary>The nodes the real kubectl on this machine lists Ready through the merged kubeconfig.</summary>
+    private static async Task<List<string>> ReadyNodesAsync(string kubeconfig)
+    {
+        var start = new ProcessStartInfo("kubectl", ["--kubeconfig", kubeconfig, "--context", "pilab", "get", "nodes", "-o", "json"]) { RedirectStandardOutput = true };
+        using var kubectl = Process.Start(start)!;
+        var json = await kubectl.StandardOutput.ReadToEndAsync();
+        await kubectl.WaitForExitAsync();
+        Assert.Equal(0, kubectl.ExitCode);
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.GetProperty("items").EnumerateArray()
+            .Where(n => n.GetProperty("status").GetProperty("conditions").EnumerateArray().Any(c => c.GetProperty("type").GetString() == "Ready" && c.GetProperty("status").GetString() == "True"))
+            .Select(n => n.GetProperty("metadata").GetProperty("name").GetString()!).OrderBy(n => n, StringComparer.Ordinal).ToList();
+    }
 
     /// <summary>The lab's cluster file with only <paramref name="names"/>, written where Pester and the cmdlets can read it.</summary>
     private string ClusterFile(string dir, params string[] names)
@@ -51,9 +73,9 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
 
     private (RecordingRunHost Host, CountingConnector Connector, DeployResult Result, TimeSpan Wall) Deploy(string clusterFile, string kubeconfig,
         bool whatIf = false, Action<PiNode, RemoteCommand>? beforeCommand = null, CancellationToken cancellation = default,
-        Func<DeployOptions, IReadOnlyList<ClusterPhase>>? phases = null)
+        Func<PiNode, RemoteCommand, RemoteCommand>? rewrite = null)
     {
-        var connector = new CountingConnector { BeforeCommand = beforeCommand };
+        var connector = new CountingConnector { BeforeCommand = beforeCommand, Rewrite = rewrite };
         var host = new RecordingRunHost();
         if (whatIf) host.Answer = (_, _) => false;
         var nodes = ClusterNodes.ToPiNodes(ClusterFileLoader.Load(clusterFile));
@@ -66,7 +88,7 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         try
         {
-            new PhaseRunner(connector, new RunOptions()).Run(nodes, (phases ?? DeployPlan.Phases)(options), recorder, cancellation);
+            new PhaseRunner(connector, new RunOptions()).Run(nodes, DeployPlan.Phases(options), recorder, cancellation);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
@@ -108,9 +130,10 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
         {
             var three = ClusterFile(dir.FullName, Three);
             var kubeconfig = Path.Combine(dir.FullName, "kube", "config");
+            var cut = $"ip route add unreachable {lab.LanAddress("node1")}/32";
 
             // -WhatIf on fresh nodes: every phase planned on every node it targets, nothing changed.
-            await lab.ResetAsync(Three);
+            await lab.ResetAsync([.. Three, .. Added]);
             var before = await FingerprintAsync();
             var planned = Deploy(three, kubeconfig, whatIf: true);
             Assert.Empty(planned.Host.Failures);
@@ -122,21 +145,21 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
             Assert.Equal(before, await FingerprintAsync());
             Assert.False(File.Exists(kubeconfig));
 
-            // From prepared nodes, with node3's route to the API cut: node3 fails alone, named, and is left clean.
-            if (!await lab.TryResetToAsync(Prepared, Three))
+            // The same fresh nodes for real (preparation with its reboot, runtime, packages, init, flannel, joins), with
+            // node3's route to the API cut when its join starts (a route added earlier would not outlive its reboot):
+            // node3 fails alone, named, and is left clean; node2 joins.
+            var routeCut = 0;
+            var cold = Deploy(three, kubeconfig, beforeCommand: (node, command) =>
             {
-                // No other lab test took it yet: the deploy's own preparation phases make the nodes prepared.
-                var prepared = Deploy(three, kubeconfig, phases: DeployPlan.Preparation);
-                Assert.True(prepared.Host.Failures.Count == 0, Describe(prepared.Host));
-                await lab.SnapshotAsync(Prepared, Three);
-            }
-            await RootAsync(lab, "node3", $"ip route add unreachable {lab.LanAddress("node1")}/32");
-            var cut = Deploy(three, kubeconfig);
-            var failure = Assert.Single(cut.Host.Failures);
+                if (node.Name == "node3" && IsJoin(command) && Interlocked.Exchange(ref routeCut, 1) == 0)
+                    RootAsync(lab, "node3", cut).GetAwaiter().GetResult();
+            });
+            Assert.Equal(1, routeCut);
+            var failure = Assert.Single(cold.Host.Failures);
             Assert.Equal(("node3", "Join"), (failure.Node.Name, failure.Step));
             Assert.Contains(failure.Kind, new[] { NodeErrorKind.ApiUnreachable, NodeErrorKind.JoinFailed });
             Assert.Contains("node3", failure.Message);
-            Assert.Equal(DeployNodeStatus.Changed, cut.Result.Nodes.Single(n => n.Name == "node2").Status);
+            Assert.Equal(DeployNodeStatus.Changed, cold.Result.Nodes.Single(n => n.Name == "node2").Status);
             Assert.Equal("", await PiClusterTokensAsync());
             Assert.Equal("clean", (await RootAsync(lab, "node3", "test ! -e /etc/kubernetes/kubelet.conf && test ! -e /etc/kubernetes/picluster-join.yaml && echo clean")).Trim());
 
@@ -146,16 +169,17 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
             {
                 var cancelled = Deploy(three, kubeconfig, beforeCommand: (node, command) =>
                 {
-                    if (node.Name == "node3" && command.Display?.Contains("kubeadm join", StringComparison.Ordinal) == true) cancel.CancelAfter(TimeSpan.FromSeconds(2));
+                    if (node.Name == "node3" && IsJoin(command)) cancel.CancelAfter(TimeSpan.FromSeconds(2));
                 }, cancellation: cancel.Token);
                 Assert.True(cancel.IsCancellationRequested, "the run reached node3's join");
             }
             Assert.Equal("", await PiClusterTokensAsync());
 
-            // The next run joins node3 and leaves node1 and node2 as they are.
+            // The next run joins node3 and leaves node1 and node2 as they are; the deploy from fresh nodes ends with
+            // every check passed.
             var joined = Deploy(three, kubeconfig);
             Assert.True(joined.Host.Failures.Count == 0, Describe(joined.Host));
-            Assert.All(joined.Host.Results.Where(r => r.Node.Name != "node3" && r.Step != "JoinToken"), r => Assert.NotEqual(StepStatus.Changed, r.Status));
+            AssertUntouched(joined.Host, "node1", "node2");
             Assert.True(joined.Result.Succeeded, joined.Result.ToString());
             Assert.NotEmpty(joined.Result.Checks);
             Assert.All(joined.Result.Checks, c => Assert.True(c.Passed, $"{c.Node.Name} {c.Check}: {c.Detail}"));
@@ -163,18 +187,7 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(kubeconfig));
 
             // The real kubectl on this machine, with the merged kubeconfig, lists the three nodes Ready.
-            var start = new ProcessStartInfo("kubectl", ["--kubeconfig", kubeconfig, "--context", "pilab", "get", "nodes", "-o", "json"]) { RedirectStandardOutput = true };
-            using (var kubectl = Process.Start(start)!)
-            {
-                var json = await kubectl.StandardOutput.ReadToEndAsync();
-                await kubectl.WaitForExitAsync();
-                Assert.Equal(0, kubectl.ExitCode);
-                using var doc = JsonDocument.Parse(json);
-                var ready = doc.RootElement.GetProperty("items").EnumerateArray()
-                    .Where(n => n.GetProperty("status").GetProperty("conditions").EnumerateArray().Any(c => c.GetProperty("type").GetString() == "Ready" && c.GetProperty("status").GetString() == "True"))
-                    .Select(n => n.GetProperty("metadata").GetProperty("name").GetString()).OrderBy(n => n).ToList();
-                Assert.Equal(Three, ready);
-            }
+            Assert.Equal(Three, await ReadyNodesAsync(kubeconfig));
 
             // The verification script a user would write, in Pester.
             var pester = await PesterSuite.RunAsync("cluster", ["-Tag", "Cluster"], TimeSpan.FromMinutes(15),
@@ -194,16 +207,43 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
                 Assert.True(session.RoundTrips <= 3, $"{node}: {session.RoundTrips} round trips");
             }
 
-            // Test-PiCluster fails the right checks, and only those.
+            // Test-PiCluster fails the right checks, and only those: swap turned on, a node not in the file.
             Assert.Empty(FailedChecks(three, kubeconfig));
             await RootAsync(lab, "node2", "fallocate -l 16M /picluster-test.swap && chmod 600 /picluster-test.swap && mkswap /picluster-test.swap >/dev/null && swapon /picluster-test.swap");
             Assert.Equal(["node2 Swap"], FailedChecks(three, kubeconfig));
             await RootAsync(lab, "node2", "swapoff /picluster-test.swap && rm -f /picluster-test.swap");
             // node3 is registered but not in this file: the leader's row says so.
             Assert.Equal(["node1 UnknownNodes"], FailedChecks(ClusterFile(dir.FullName, "node1", "node2"), kubeconfig));
+
+            // Two fresh nodes added to the file (node4 GRUB-booted, node5 a Pi with 1 GiB), node4 handed a wrong CA pin in
+            // its JoinConfiguration: node4 fails alone with CaPinRefused and is left clean, node5 is prepared and joins,
+            // and the three nodes of the cluster are not touched.
+            var five = ClusterFile(dir.FullName, [.. Three, .. Added]);
+            var wrongPin = "sha256:" + new string('0', 64);
+            var pinned = Deploy(five, kubeconfig, rewrite: (node, command) => node.Name == "node4" && IsJoin(command) && command.Input is { } input
+                ? new RemoteCommand(command.Script, command.AsRoot, Regex.Replace(input, "sha256:[0-9a-f]{64}", wrongPin), command.Timeout, command.Display)
+                : command);
+            failure = Assert.Single(pinned.Host.Failures);
+            Assert.Equal(("node4", "Join", NodeErrorKind.CaPinRefused), (failure.Node.Name, failure.Step, failure.Kind));
+            Assert.Contains("node4", failure.Message);
+            Assert.Equal(DeployNodeStatus.Changed, pinned.Result.Nodes.Single(n => n.Name == "node5").Status);
+            AssertUntouched(pinned.Host, Three);
+            Assert.Equal("", await PiClusterTokensAsync());
+            Assert.Equal("clean", (await RootAsync(lab, "node4", "test ! -e /etc/kubernetes/kubelet.conf && test ! -e /etc/kubernetes/picluster-join.yaml && echo clean")).Trim());
+
+            // Run again with nothing in the way: node4 joins, nothing else changes, every check passes on five nodes.
+            var fourth = Deploy(five, kubeconfig);
+            Assert.True(fourth.Host.Failures.Count == 0, Describe(fourth.Host));
+            AssertUntouched(fourth.Host, [.. Three, "node5"]);
+            Assert.Equal(DeployNodeStatus.Changed, fourth.Result.Nodes.Single(n => n.Name == "node4").Status);
+            Assert.True(fourth.Result.Succeeded, fourth.Result.ToString());
+            Assert.All(fourth.Result.Checks, c => Assert.True(c.Passed, $"{c.Node.Name} {c.Check}: {c.Detail}"));
+            Assert.Equal([.. Three, .. Added], await ReadyNodesAsync(kubeconfig));
+
+            // A stopped kubelet fails that node's checks only.
             await RootAsync(lab, "node3", "systemctl stop kubelet");
             await Task.Delay(TimeSpan.FromSeconds(50)); // the API marks a node whose heartbeats stop after 40 s
-            var stopped = FailedChecks(three, kubeconfig);
+            var stopped = FailedChecks(five, kubeconfig);
             Assert.Contains("node3 NodeReady", stopped);
             Assert.All(stopped, f => Assert.StartsWith("node3 ", f));
             await RootAsync(lab, "node3", "systemctl start kubelet");

@@ -16,7 +16,7 @@ namespace PiCluster.Tests.Lab;
 
 /// <summary>
 /// A real connector (OpenSSH unless told otherwise), counting connections per node, with a hook that sees every command
-/// before it runs (the interruption test cuts the connection from there).
+/// before it runs (the interruption test cuts the connection from there) and one that may replace it.
 /// </summary>
 public sealed class CountingConnector(SshTransport transport = SshTransport.OpenSsh) : INodeConnector
 {
@@ -29,6 +29,9 @@ public sealed class CountingConnector(SshTransport transport = SshTransport.Open
 
     /// <summary>Called with the node and command before each command runs.</summary>
     public Action<PiNode, RemoteCommand>? BeforeCommand { get; set; }
+
+    /// <summary>Replaces a command before it runs (a fault handed to one node, e.g. a wrong CA pin in its join input).</summary>
+    public Func<PiNode, RemoteCommand, RemoteCommand>? Rewrite { get; set; }
 
     public async Task<INodeSession> OpenAsync(PiNode node, ConnectOptions options, CancellationToken cancellationToken)
     {
@@ -47,7 +50,7 @@ public sealed class CountingConnector(SshTransport transport = SshTransport.Open
         public Task<CommandResult> RunAsync(RemoteCommand command, CancellationToken cancellationToken)
         {
             owner.BeforeCommand?.Invoke(inner.Node, command);
-            return inner.RunAsync(command, cancellationToken);
+            return inner.RunAsync(owner.Rewrite?.Invoke(inner.Node, command) ?? command, cancellationToken);
         }
 
         public Func<CommandRunner, CancellationToken, Task>? AfterImplicitReconnect
