@@ -120,12 +120,16 @@ public sealed class PreflightRunner
         var loopback = f.Nameservers.Where(IsLoopback).ToList();
         if (f.Nameservers.Count == 0)
             Add(CheckNames.Resolver, false, CheckSeverity.Warning, "/etc/resolv.conf names no nameserver", "Configure DNS for the node (Set-PiNetwork with dns servers).");
+        else if (loopback.Count > 0 && f.ResolvedUpstreamFile)
+            // kubeadm (init and join) points the kubelet at systemd-resolved's upstream file when resolved is active,
+            // so the node can join; what else hands /etc/resolv.conf to pods would still loop, hence a warning.
+            Add(CheckNames.Resolver, false, CheckSeverity.Warning,
+                $"/etc/resolv.conf names systemd-resolved's stub {string.Join(", ", loopback)}: CoreDNS would forward to itself and loop if the kubelet used this file",
+                "Nothing for the kubelet: kubeadm sets its resolvConf to /run/systemd/resolve/resolv.conf (the real upstream servers of systemd-resolved) while systemd-resolved runs. Anything else that gives pods /etc/resolv.conf must use that file too.");
         else if (loopback.Count > 0)
             Add(CheckNames.Resolver, false, CheckSeverity.Error,
                 $"/etc/resolv.conf names the loopback nameserver {string.Join(", ", loopback)}: CoreDNS would forward to itself and loop",
-                f.ResolvedUpstreamFile
-                    ? "Set the kubelet's resolvConf to /run/systemd/resolve/resolv.conf (the real upstream servers of systemd-resolved)."
-                    : "Point /etc/resolv.conf at a real DNS server, or give the kubelet a resolvConf file that does (resolvConf in its configuration).");
+                "Point /etc/resolv.conf at a real DNS server, or give the kubelet a resolvConf file that does (resolvConf in its configuration).");
         else Add(CheckNames.Resolver, true, CheckSeverity.Info, $"nameservers {string.Join(", ", f.Nameservers)}");
 
         if (f.Swaps.Count == 0) Add(CheckNames.Swap, true, CheckSeverity.Info, "no swap active");

@@ -68,7 +68,7 @@ public static class KubeadmConfiguration
             ("bootstrapTokens", YamlText.List(new YamlNode[]
             {
                 YamlText.Map(
-                    ("description", YamlText.Text(Workers.JoinTokenPhase.TokenDescription)),
+                    ("description", YamlText.Text(BootstrapTokens.Description)),
                     ("ttl", YamlText.Text(InitTokenTtl)),
                     ("usages", YamlText.List(new YamlNode[] { YamlText.Text("signing"), YamlText.Text("authentication") })),
                     ("groups", YamlText.List(new YamlNode[] { YamlText.Text("system:bootstrappers:kubeadm:default-node-token") }))),

@@ -58,9 +58,7 @@ public sealed class KubeadmInitPhase : ClusterPhase
 
         // kubeadm init always makes a bootstrap token (the configuration gives it PiCluster's description and a short TTL).
         // Joins make their own, one per run: this one goes now instead of lingering.
-        var deleted = await context.Session.RunAsync(new RemoteCommand(RemoteScripts.Compose("join-token-delete",
-                new Dictionary<string, string> { ["PICLUSTER_DESCRIPTION"] = Workers.JoinTokenPhase.TokenDescription }),
-            asRoot: true, display: $"{Name}: delete the bootstrap token kubeadm init made"), context.Cancellation).ConfigureAwait(false);
+        var deleted = await context.Session.RunAsync(BootstrapTokens.Delete($"{Name}: delete the bootstrap token kubeadm init made"), context.Cancellation).ConfigureAwait(false);
         if (!deleted.Succeeded)
             context.Warning($"{context.Node.Name}: {Name}: could not delete the bootstrap token kubeadm init made (it expires after {KubeadmConfiguration.InitTokenTtl}): {ControlPlaneNodes.Tail(deleted.Stderr, 3)}");
         return null;

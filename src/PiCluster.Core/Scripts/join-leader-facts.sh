@@ -4,8 +4,8 @@
 # ids of bootstrap tokens an earlier PiCluster run left behind.
 # shellcheck source=prep-lib.sh
 source prep-lib.sh
-# shellcheck source=join-token-lib.sh
-source join-token-lib.sh
+# shellcheck source=bootstrap-token-lib.sh
+source bootstrap-token-lib.sh
 echo "@@ admin_conf"
 if [[ ! -e /etc/kubernetes/admin.conf ]]; then
     echo no

@@ -3,8 +3,8 @@
 # creates this run's one token with a short TTL. Input: PICLUSTER_DESCRIPTION, PICLUSTER_TTL,
 # PICLUSTER_CREATE. The join command (it holds the token) goes to stdout only, for the caller, which registers the
 # token with its redactor before anything else reads the output.
-# shellcheck source=join-token-lib.sh
-source join-token-lib.sh
+# shellcheck source=bootstrap-token-lib.sh
+source bootstrap-token-lib.sh
 echo "@@ deleted"
 picluster_delete_tokens || exit 1
 if [[ $PICLUSTER_CREATE == yes ]]; then

@@ -39,9 +39,6 @@ public sealed record JoinTokenPlan(IReadOnlyList<string> StaleTokenIds, IReadOnl
 /// </summary>
 public sealed class JoinTokenPhase : ClusterPhase
 {
-    /// <summary>The description every PiCluster bootstrap token carries: how a later run recognises one left behind.</summary>
-    public const string TokenDescription = "PiCluster bootstrap token, deleted when its run ends";
-
     /// <summary>The cluster's CA pin and registered nodes.</summary>
     public static readonly PhaseOutput<JoinCluster> Cluster = new("JoinCluster", "cluster's CA and nodes");
 
@@ -71,14 +68,8 @@ public sealed class JoinTokenPhase : ClusterPhase
     /// <inheritdoc />
     public override IEnumerable<RemoteCommand> FactCommands(PhaseContext context) => new[] { FactsCommand };
 
-    private static RemoteCommand FactsCommand { get; } = TokenCommand("join-leader-facts", new Dictionary<string, string>(),
+    private static RemoteCommand FactsCommand { get; } = BootstrapTokens.Command("join-leader-facts",
         "JoinToken: read the cluster's CA, its nodes and tokens left by earlier runs");
-
-    private static RemoteCommand TokenCommand(string script, Dictionary<string, string> variables, string display)
-    {
-        variables["PICLUSTER_DESCRIPTION"] = TokenDescription;
-        return new RemoteCommand(RemoteScripts.Compose(script, variables), asRoot: true, display: display);
-    }
 
     /// <inheritdoc />
     public override async Task<StepPlan> PlanAsync(PhaseContext context)
@@ -116,7 +107,7 @@ public sealed class JoinTokenPhase : ClusterPhase
         if (stale.Count > 0)
             changes.Add(new Change($"delete {stale.Count} bootstrap token(s) an earlier PiCluster run left behind ({string.Join(", ", stale)})"));
         if (joining.Count > 0)
-            changes.Add(new Change($"create one bootstrap token for {string.Join(", ", joining)} (TTL {Ttl}, description '{TokenDescription}'); it is deleted when the run ends"));
+            changes.Add(new Change($"create one bootstrap token for {string.Join(", ", joining)} (TTL {Ttl}, description '{BootstrapTokens.Description}'); it is deleted when the run ends"));
         return new StepPlan(changes, new JoinTokenPlan(stale, joining, cluster.CaPin));
     }
 
@@ -129,11 +120,12 @@ public sealed class JoinTokenPhase : ClusterPhase
         var create = planned.Joining.Count > 0;
         // Before the command: a run stopped while kubeadm makes the token still deletes it afterwards.
         if (create) Interlocked.Exchange(ref _tokenRequested, 1);
-        var result = await context.Session.RunAsync(TokenCommand("join-token-create", new Dictionary<string, string>
-        {
-            ["PICLUSTER_TTL"] = Ttl,
-            ["PICLUSTER_CREATE"] = create ? "yes" : "no",
-        }, $"{Name}: delete tokens earlier runs left{(create ? $", create this run's (TTL {Ttl})" : "")}"), context.Cancellation).ConfigureAwait(false);
+        var result = await context.Session.RunAsync(BootstrapTokens.Command("join-token-create",
+            $"{Name}: delete tokens earlier runs left{(create ? $", create this run's (TTL {Ttl})" : "")}", new Dictionary<string, string>
+            {
+                ["PICLUSTER_TTL"] = Ttl,
+                ["PICLUSTER_CREATE"] = create ? "yes" : "no",
+            }), context.Cancellation).ConfigureAwait(false);
         // First, before any of this text can reach a message or a stream.
         KubeadmInitPhase.RegisterSecrets(context.Redactor, result.Stdout + "\n" + result.Stderr);
         var output = SectionedOutput.Parse(result.Stdout);
@@ -161,8 +153,7 @@ public sealed class JoinTokenPhase : ClusterPhase
     public override async Task AfterRunAsync(PhaseContext context, CancellationToken cancellation)
     {
         if (Interlocked.Exchange(ref _tokenRequested, 0) == 0) return;
-        var result = await context.Session.RunAsync(TokenCommand("join-token-delete", new Dictionary<string, string>(),
-            $"{Name}: delete this run's bootstrap token"), cancellation).ConfigureAwait(false);
+        var result = await context.Session.RunAsync(BootstrapTokens.Delete($"{Name}: delete this run's bootstrap token"), cancellation).ConfigureAwait(false);
         if (!result.Succeeded)
             throw new NodeException(NodeErrorKind.StepFailed,
                 $"could not delete the run's bootstrap token (it expires after {Ttl}; the next run deletes it): {ControlPlaneNodes.Tail(result.Stderr, 3)}");

@@ -101,7 +101,7 @@ public class JoinPhaseTests
         Assert.Empty(world.Tokens);
         Assert.Equal(1, world.Deletes);
         Assert.Contains(Commands(connector, "node1"), c => c.Script.Contains("PICLUSTER_TTL='15m'", StringComparison.Ordinal)
-            && c.Script.Contains($"PICLUSTER_DESCRIPTION='{JoinTokenPhase.TokenDescription}'", StringComparison.Ordinal));
+            && c.Script.Contains($"PICLUSTER_DESCRIPTION='{BootstrapTokens.Description}'", StringComparison.Ordinal));
         foreach (var worker in new[] { "node2", "node3" })
         {
             var config = world.Workers[worker].JoinConfiguration!;
@@ -165,7 +165,7 @@ public class JoinPhaseTests
     public void TokensAnEarlierRunLeftBehindAreDeletedAtTheStartAndOthersStay()
     {
         var world = new JoinWorld();
-        world.Tokens.Add(new JoinWorld.Token("old001", "oldsecret0000001", JoinTokenPhase.TokenDescription, "15m"));
+        world.Tokens.Add(new JoinWorld.Token("old001", "oldsecret0000001", BootstrapTokens.Description, "15m"));
         world.Tokens.Add(new JoinWorld.Token("usr001", "usersecret000001", "made by hand", "24h"));
         world.Joined("node2");
         world.Joined("node3");

@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using PiCluster.ControlPlane;
 using PiCluster.Transport;
 using PiCluster.Workers;
 using Xunit;
@@ -40,7 +41,7 @@ public sealed class JoinTokenScriptTests : IDisposable
 
             """.Replace("\r", ""));
         File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.WriteAllText(State, $"old001|oldsecret0000001|{JoinTokenPhase.TokenDescription}\nusr001|usersecret000001|made by hand\n");
+        File.WriteAllText(State, $"old001|oldsecret0000001|{BootstrapTokens.Description}\nusr001|usersecret000001|made by hand\n");
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -54,7 +55,7 @@ public sealed class JoinTokenScriptTests : IDisposable
         using var process = Process.Start(start)!;
         process.StandardInput.Write(RemoteScripts.Compose(script, new System.Collections.Generic.Dictionary<string, string>
         {
-            ["PICLUSTER_DESCRIPTION"] = JoinTokenPhase.TokenDescription,
+            ["PICLUSTER_DESCRIPTION"] = BootstrapTokens.Description,
             ["PICLUSTER_TTL"] = "15m",
             ["PICLUSTER_CREATE"] = create ? "yes" : "no",
         }));
@@ -72,9 +73,9 @@ public sealed class JoinTokenScriptTests : IDisposable
 
         Assert.Equal(0, exit);
         Assert.StartsWith("@@ deleted\ndeleted old001\n@@ join\nkubeadm join 10.0.0.1:6443 --token new001.newsecret0000001 ", stdout, StringComparison.Ordinal);
-        Assert.Equal($"usr001|usersecret000001|made by hand\nnew001|newsecret0000001|{JoinTokenPhase.TokenDescription}\n", File.ReadAllText(State));
+        Assert.Equal($"usr001|usersecret000001|made by hand\nnew001|newsecret0000001|{BootstrapTokens.Description}\n", File.ReadAllText(State));
         var argv = File.ReadAllText(Argv);
-        Assert.Contains($"token create --ttl 15m --description {JoinTokenPhase.TokenDescription} --print-join-command", argv, StringComparison.Ordinal);
+        Assert.Contains($"token create --ttl 15m --description {BootstrapTokens.Description} --print-join-command", argv, StringComparison.Ordinal);
         Assert.Contains("token delete old001\n", argv, StringComparison.Ordinal);
         Assert.DoesNotContain("secret", argv, StringComparison.Ordinal);
     }
@@ -91,7 +92,7 @@ public sealed class JoinTokenScriptTests : IDisposable
     [Fact]
     public void TheIdsOfPiClustersTokensAreListedWithoutTheirSecrets()
     {
-        var start = new ProcessStartInfo("bash", new[] { "-c", RemoteScripts.Compose("join-token-lib") + "\nPICLUSTER_DESCRIPTION='" + JoinTokenPhase.TokenDescription + "'\npicluster_token_ids" })
+        var start = new ProcessStartInfo("bash", new[] { "-c", RemoteScripts.Compose("bootstrap-token-lib") + "\nPICLUSTER_DESCRIPTION='" + BootstrapTokens.Description + "'\npicluster_token_ids" })
             { RedirectStandardOutput = true };
         start.Environment["PATH"] = _dir + ":" + Environment.GetEnvironmentVariable("PATH");
         start.Environment["FAKE_STATE"] = State;
@@ -107,7 +108,7 @@ public sealed class JoinTokenScriptTests : IDisposable
     {
         // The leader's facts run under prep-lib's `set -euo pipefail`: a filter that matched nothing once failed them (lab).
         File.WriteAllText(State, "usr001|usersecret000001|made by hand\n");
-        var script = "set -euo pipefail\n" + RemoteScripts.Compose("join-token-lib") + "\nPICLUSTER_DESCRIPTION='" + JoinTokenPhase.TokenDescription + "'\n"
+        var script = "set -euo pipefail\n" + RemoteScripts.Compose("bootstrap-token-lib") + "\nPICLUSTER_DESCRIPTION='" + BootstrapTokens.Description + "'\n"
             + "ids=$(picluster_token_ids)\necho \"ids=[$ids]\"\n";
         var start = new ProcessStartInfo("bash", new[] { "-c", script }) { RedirectStandardOutput = true };
         start.Environment["PATH"] = _dir + ":" + Environment.GetEnvironmentVariable("PATH");

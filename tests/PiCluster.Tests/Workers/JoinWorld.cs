@@ -8,6 +8,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Threading;
+using PiCluster.ControlPlane;
 using PiCluster.Clusters;
 using PiCluster.Engine;
 using PiCluster.Engine.Phases;
@@ -110,7 +111,7 @@ internal sealed class JoinWorld
                 }
                 return FakeNodeSession.Ok(text.ToString());
             }
-            if (s.Contains(RemoteScripts.Compose("join-token-delete"), StringComparison.Ordinal))
+            if (s.Contains(RemoteScripts.Compose("bootstrap-token-delete"), StringComparison.Ordinal))
             {
                 Deletes++;
                 return FakeNodeSession.Ok(string.Concat(DeleteOurs().Select(id => $"deleted {id}\n")));
@@ -139,7 +140,7 @@ internal sealed class JoinWorld
         }
     }
 
-    public IEnumerable<Token> Ours() => Tokens.Where(t => t.Description == JoinTokenPhase.TokenDescription);
+    public IEnumerable<Token> Ours() => Tokens.Where(t => t.Description == BootstrapTokens.Description);
 
     private List<string> DeleteOurs()
     {
