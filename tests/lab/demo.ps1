@@ -8,6 +8,8 @@
 #>
 param([Parameter(Mandatory)] [string] $State)
 $ErrorActionPreference = 'Stop'
+# Piped into a log (demo | tee): plain text, no colour codes.
+if ([Console]::IsOutputRedirected) { $PSStyle.OutputRendering = 'PlainText' }
 Import-Module (Join-Path $PSScriptRoot '../../PiCluster.psd1')
 
 $cluster = Join-Path $State 'cluster.yaml'
