@@ -29,9 +29,9 @@ namespace PiCluster.Tests.Lab;
 /// other; a run cancelled during the third node's join leaves no PiCluster token; the next run joins it and leaves the
 /// others Unchanged, its checks all pass, the real kubectl lists three Ready nodes and the Pester verification script
 /// passes; a second run is Unchanged in 1 connection and at most 3 round trips per node; Test-PiCluster fails exactly
-/// the right checks for swap turned on and a node not in the file; two fresh nodes added to the file, one handed a
-/// wrong CA pin, fail that one alone while the other joins and the cluster's nodes are untouched; the next run joins
-/// it and touches nothing else; a stopped kubelet fails that node's checks only.
+/// the right checks for swap turned on and a node not in the file; a fourth node added to the file and handed a wrong
+/// CA pin fails alone while the others get only its /etc/hosts line; the next run joins it and touches nothing else;
+/// a stopped kubelet fails that node's checks only.
 /// </summary>
 [Trait("Category", "Lab")]
 [Collection(LabCollection.Name)]
@@ -39,7 +39,7 @@ namespace PiCluster.Tests.Lab;
 public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
 {
     private static readonly string[] Three = ["node1", "node2", "node3"];
-    private static readonly string[] Added = [LabFixture.GrubNode, LabFixture.LowMemoryNode];
+    private const string Added = LabFixture.LowMemoryNode;
 
     private static bool IsJoin(RemoteCommand command) => command.Display?.Contains("kubeadm join", StringComparison.Ordinal) == true;
 
@@ -73,12 +73,12 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
 
     private (RecordingRunHost Host, CountingConnector Connector, DeployResult Result, TimeSpan Wall) Deploy(string clusterFile, string kubeconfig,
         bool whatIf = false, Action<PiNode, RemoteCommand>? beforeCommand = null, CancellationToken cancellation = default,
-        Func<PiNode, RemoteCommand, RemoteCommand>? rewrite = null)
+        Func<PiNode, RemoteCommand, RemoteCommand>? rewrite = null, string[]? only = null, Func<DeployOptions, IReadOnlyList<ClusterPhase>>? phases = null)
     {
         var connector = new CountingConnector { BeforeCommand = beforeCommand, Rewrite = rewrite };
         var host = new RecordingRunHost();
         if (whatIf) host.Answer = (_, _) => false;
-        var nodes = ClusterNodes.ToPiNodes(ClusterFileLoader.Load(clusterFile));
+        var nodes = ClusterNodes.ToPiNodes(ClusterFileLoader.Load(clusterFile)).Where(n => only is null || only.Contains(n.Name)).ToList();
         var options = new DeployOptions
         {
             Preparation = Preparation(),
@@ -88,7 +88,7 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         try
         {
-            new PhaseRunner(connector, new RunOptions()).Run(nodes, DeployPlan.Phases(options), recorder, cancellation);
+            new PhaseRunner(connector, new RunOptions()).Run(nodes, (phases ?? DeployPlan.Phases)(options), recorder, cancellation);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
@@ -133,7 +133,7 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
             var cut = $"ip route add unreachable {lab.LanAddress("node1")}/32";
 
             // -WhatIf on fresh nodes: every phase planned on every node it targets, nothing changed.
-            await lab.ResetAsync([.. Three, .. Added]);
+            await lab.ResetAsync([.. Three, Added]);
             var before = await FingerprintAsync();
             var planned = Deploy(three, kubeconfig, whatIf: true);
             Assert.Empty(planned.Host.Failures);
@@ -148,12 +148,18 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
             // The same fresh nodes for real (preparation with its reboot, runtime, packages, init, flannel, joins), with
             // node3's route to the API cut when its join starts (a route added earlier would not outlive its reboot):
             // node3 fails alone, named, and is left clean; node2 joins.
+            // Meanwhile node5, which joins later, is prepared in a run of its own (the preparation phases only), so that
+            // adding it to the file below costs its join and not a second cold preparation of this test.
+            var four = ClusterFile(dir.FullName, [.. Three, Added]);
+            var preparing = Task.Run(() => Deploy(four, kubeconfig, only: [Added], phases: DeployPlan.Preparation));
             var routeCut = 0;
             var cold = Deploy(three, kubeconfig, beforeCommand: (node, command) =>
             {
                 if (node.Name == "node3" && IsJoin(command) && Interlocked.Exchange(ref routeCut, 1) == 0)
                     RootAsync(lab, "node3", cut).GetAwaiter().GetResult();
             });
+            var added = await preparing;
+            Assert.True(added.Host.Failures.Count == 0, Describe(added.Host));
             Assert.Equal(1, routeCut);
             var failure = Assert.Single(cold.Host.Failures);
             Assert.Equal(("node3", "Join"), (failure.Node.Name, failure.Step));
@@ -215,35 +221,12 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
             // node3 is registered but not in this file: the leader's row says so.
             Assert.Equal(["node1 UnknownNodes"], FailedChecks(ClusterFile(dir.FullName, "node1", "node2"), kubeconfig));
 
-            // Two fresh nodes added to the file (node4 GRUB-booted, node5 a Pi with 1 GiB), node4 handed a wrong CA pin in
-            // its JoinConfiguration: node4 fails alone with CaPinRefused and is left clean, node5 is prepared and joins,
-            // and the three nodes of the cluster are not touched.
-            var five = ClusterFile(dir.FullName, [.. Three, .. Added]);
-            var wrongPin = "sha256:" + new string('0', 64);
-            var pinned = Deploy(five, kubeconfig, rewrite: (node, command) => node.Name == "node4" && IsJoin(command) && command.Input is { } input
-                ? new RemoteCommand(command.Script, command.AsRoot, Regex.Replace(input, "sha256:[0-9a-f]{64}", wrongPin), command.Timeout, command.Display)
-                : command);
-            failure = Assert.Single(pinned.Host.Failures);
-            Assert.Equal(("node4", "Join", NodeErrorKind.CaPinRefused), (failure.Node.Name, failure.Step, failure.Kind));
-            Assert.Contains("node4", failure.Message);
-            Assert.Equal(DeployNodeStatus.Changed, pinned.Result.Nodes.Single(n => n.Name == "node5").Status);
-            AssertUntouched(pinned.Host, Three);
-            Assert.Equal("", await PiClusterTokensAsync());
-            Assert.Equal("clean", (await RootAsync(lab, "node4", "test ! -e /etc/kubernetes/kubelet.conf && test ! -e /etc/kubernetes/picluster-join.yaml && echo clean")).Trim());
-
-            // Run again with nothing in the way: node4 joins, nothing else changes, every check passes on five nodes.
-            var fourth = Deploy(five, kubeconfig);
-            Assert.True(fourth.Host.Failures.Count == 0, Describe(fourth.Host));
-            AssertUntouched(fourth.Host, [.. Three, "node5"]);
-            Assert.Equal(DeployNodeStatus.Changed, fourth.Result.Nodes.Single(n => n.Name == "node4").Status);
-            Assert.True(fourth.Result.Succeeded, fourth.Result.ToString());
-            Assert.All(fourth.Result.Checks, c => Assert.True(c.Passed, $"{c.Node.Name} {c.Check}: {c.Detail}"));
-            Assert.Equal([.. Three, .. Added], await ReadyNodesAsync(kubeconfig));
+            await AddedNodeJoinsAloneAsync(four, kubeconfig);
 
             // A stopped kubelet fails that node's checks only.
             await RootAsync(lab, "node3", "systemctl stop kubelet");
             await Task.Delay(TimeSpan.FromSeconds(50)); // the API marks a node whose heartbeats stop after 40 s
-            var stopped = FailedChecks(five, kubeconfig);
+            var stopped = FailedChecks(four, kubeconfig);
             Assert.Contains("node3 NodeReady", stopped);
             Assert.All(stopped, f => Assert.StartsWith("node3 ", f));
             await RootAsync(lab, "node3", "systemctl start kubelet");
@@ -252,5 +235,34 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
         {
             dir.Delete(recursive: true);
         }
+    }
+
+
+    /// <summary>
+    /// node5 (prepared, not joined) added to the file and handed a wrong CA pin in its JoinConfiguration: it fails alone
+    /// with CaPinRefused, named and left clean, while the cluster's nodes get only its /etc/hosts line; the next run
+    /// joins it and changes nothing else, and every check passes on the four nodes.
+    /// </summary>
+    private async Task AddedNodeJoinsAloneAsync(string four, string kubeconfig)
+    {
+        var wrongPin = "sha256:" + new string('0', 64);
+        var pinned = Deploy(four, kubeconfig, rewrite: (node, command) => node.Name == Added && IsJoin(command) && command.Input is { } input
+            ? new RemoteCommand(command.Script, command.AsRoot, Regex.Replace(input, "sha256:[0-9a-f]{64}", wrongPin), command.Timeout, command.Display)
+            : command);
+        var failure = Assert.Single(pinned.Host.Failures);
+        Assert.Equal((Added, "Join", NodeErrorKind.CaPinRefused), (failure.Node.Name, failure.Step, failure.Kind));
+        Assert.Contains(Added, failure.Message);
+        Assert.All(pinned.Host.Results.Where(r => Three.Contains(r.Node.Name) && r.Step != "JoinToken" && r.Status == StepStatus.Changed),
+            r => Assert.Equal("Initialize: Hostname: edit /etc/hosts", $"{r.Step}: {string.Join("; ", r.Changes.Select(c => c.Description).Distinct())}"));
+        Assert.Equal("", await PiClusterTokensAsync());
+        Assert.Equal("clean", (await RootAsync(lab, Added, "test ! -e /etc/kubernetes/kubelet.conf && test ! -e /etc/kubernetes/picluster-join.yaml && echo clean")).Trim());
+
+        var joined = Deploy(four, kubeconfig);
+        Assert.True(joined.Host.Failures.Count == 0, Describe(joined.Host));
+        AssertUntouched(joined.Host, Three);
+        Assert.Equal(DeployNodeStatus.Changed, joined.Result.Nodes.Single(n => n.Name == Added).Status);
+        Assert.True(joined.Result.Succeeded, joined.Result.ToString());
+        Assert.All(joined.Result.Checks, c => Assert.True(c.Passed, $"{c.Node.Name} {c.Check}: {c.Detail}"));
+        Assert.Equal([.. Three, Added], await ReadyNodesAsync(kubeconfig));
     }
 }
