@@ -27,7 +27,9 @@ $deploy = @{
     RebootTimeout     = 900
 }
 
-Write-Host "Deploy-PiCluster -Path $cluster -KubeconfigPath $kubeconfig -Server $($deploy.Server) -NtpServer 10.0.2.2 -FallbackNtpServer @() -RebootTimeout 900"
+# The command line as run, from the same settings (an empty list shows as @()).
+Write-Host ('Deploy-PiCluster ' + (($deploy.GetEnumerator() | Sort-Object Key | ForEach-Object {
+    "-$($_.Key) $(if (@($_.Value).Count) { @($_.Value) -join ',' } else { '@()' })" }) -join ' '))
 # Each step's result shows as it finishes; errors are reported and counted, not stopped at: the summary says it all.
 $summary = $null
 Deploy-PiCluster @deploy -ErrorAction Continue -ErrorVariable deployErrors | ForEach-Object {
