@@ -10,10 +10,13 @@ namespace PiCluster.Engine;
 /// <summary>
 /// Several read-only fact commands sent as one round trip (Scripts/fact-batch.sh): the scripts and their inputs travel
 /// as framed data on stdin, never spliced into the batch script, and each part's exit code, stdout and stderr come back
-/// framed by byte counts.
+/// framed by byte counts, with the time the part took on the node.
 /// </summary>
 internal static class FactBatch
 {
+    /// <summary>One part's result and how long it ran on the node (null where the node's bash cannot tell).</summary>
+    public readonly record struct Part(CommandResult Result, TimeSpan? Elapsed);
+
     private const string PartHeader = "@@picluster-part ";
 
     /// <summary>The one command that runs every part, as root when they do.</summary>
@@ -43,11 +46,11 @@ internal static class FactBatch
     /// batch script failed, or output that is not UTF-8 made the byte counts unusable): the steps then gather their
     /// facts one command at a time, as without batching.
     /// </summary>
-    public static IReadOnlyList<CommandResult>? Parse(CommandResult batch, int count)
+    public static IReadOnlyList<Part>? Parse(CommandResult batch, int count)
     {
         if (!batch.Succeeded) return null;
         var bytes = new UTF8Encoding(false).GetBytes(batch.Stdout);
-        var results = new List<CommandResult>(count);
+        var results = new List<Part>(count);
         var position = 0;
         for (var part = 0; part < count; part++)
         {
@@ -56,18 +59,19 @@ internal static class FactBatch
             var header = Encoding.ASCII.GetString(bytes, position, end - position);
             if (!header.StartsWith(PartHeader, StringComparison.Ordinal)) return null;
             var fields = header.Substring(PartHeader.Length).Split(' ');
-            if (fields.Length != 4
+            if (fields.Length != 5
                 || !int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var index) || index != part
                 || !int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var exitCode)
                 || !int.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var outLength)
-                || !int.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out var errLength))
+                || !int.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out var errLength)
+                || !long.TryParse(fields[4], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var micros))
                 return null;
             position = end + 1;
             if ((long)position + outLength + errLength > bytes.Length) return null;
             var stdout = Encoding.UTF8.GetString(bytes, position, outLength);
             var stderr = Encoding.UTF8.GetString(bytes, position + outLength, errLength);
             position += outLength + errLength;
-            results.Add(new CommandResult(exitCode, stdout, stderr));
+            results.Add(new Part(new CommandResult(exitCode, stdout, stderr), micros >= 0 ? TimeSpan.FromTicks(micros * 10) : null));
         }
         return position == bytes.Length ? results : null;
     }

@@ -2,7 +2,9 @@
 # picluster-fact-batch: several read-only fact scripts in one round trip (Engine/FactBatch.cs composes the request).
 # stdin: the part count on a line; per part: the script's byte length on a line, the script, the input's byte length
 # on a line, the input.
-# stdout: per part, "@@picluster-part INDEX EXIT OUT_BYTES ERR_BYTES", a newline, then its stdout and its stderr.
+# stdout: per part, "@@picluster-part INDEX EXIT OUT_BYTES ERR_BYTES MICROSECONDS", a newline, then its stdout and its
+# stderr. MICROSECONDS is how long the part took (bash 5's EPOCHREALTIME, no process), -1 where bash cannot tell:
+# -Verbose names the slowest parts.
 # Each part runs in a subshell of its own, so its `set -e`, traps and `exit` end only that part. Built-ins do the
 # framing (read -N, ${#var} under LC_ALL=C): under emulation every extra process costs.
 set -u
@@ -18,10 +20,14 @@ for ((part = 0; part < count; part++)); do
     input=''
     if ((length > 0)); then IFS= read -r -N "$length" input || exit 96; fi
     printf '%s' "$input" >"$work/in"
+    started=${EPOCHREALTIME:-}
     (eval "$script") <"$work/in" >"$work/out" 2>"$work/err"
     code=$?
+    ended=${EPOCHREALTIME:-}
+    micros=-1
+    if [[ $started == *.* && $ended == *.* ]]; then micros=$((10#${ended/./} - 10#${started/./})); fi
     out='' err=''
     IFS= read -r -d '' out <"$work/out" || true
     IFS= read -r -d '' err <"$work/err" || true
-    printf '@@picluster-part %d %d %d %d\n%s%s' "$part" "$code" "${#out}" "${#err}" "$out" "$err"
+    printf '@@picluster-part %d %d %d %d %d\n%s%s' "$part" "$code" "${#out}" "${#err}" "$micros" "$out" "$err"
 done

@@ -255,7 +255,7 @@ internal sealed class FakeCluster : IDisposable
             var script = Chunk();
             Chunk(); // the part's input
             var result = Facts(node, script) ?? throw new InvalidOperationException($"{node.Name}: a batch part that is no fact script: {script[..Math.Min(80, script.Length)]}");
-            output.Append($"@@picluster-part {part} {result.ExitCode} {Encoding.UTF8.GetByteCount(result.Stdout)} {Encoding.UTF8.GetByteCount(result.Stderr)}\n")
+            output.Append($"@@picluster-part {part} {result.ExitCode} {Encoding.UTF8.GetByteCount(result.Stdout)} {Encoding.UTF8.GetByteCount(result.Stderr)} 1000\n")
                 .Append(result.Stdout).Append(result.Stderr);
         }
         return FakeNodeSession.Ok(output.ToString());

@@ -50,12 +50,29 @@ public class FactBatchTests
 
         Assert.True(batch.AsRoot);
         Assert.NotNull(results);
-        Assert.Equal(new[] { 0, 1, 7, 0, 0 }, results!.Select(r => r.ExitCode));
-        Assert.Equal(("one\n", "warn\n"), (results[0].Stdout, results[0].Stderr));
-        Assert.Equal("line 1\nline 2\n", results[1].Stdout);
-        Assert.Equal("naïve – ü\n\n\n", results[2].Stdout); // byte counts survive multi-byte text and trailing newlines
-        Assert.Equal("trapped\n", results[3].Stdout);
-        Assert.Equal(("", ""), (results[4].Stdout, results[4].Stderr));
+        Assert.Equal(new[] { 0, 1, 7, 0, 0 }, results!.Select(r => r.Result.ExitCode));
+        Assert.Equal(("one\n", "warn\n"), (results[0].Result.Stdout, results[0].Result.Stderr));
+        Assert.Equal("line 1\nline 2\n", results[1].Result.Stdout);
+        Assert.Equal("naïve – ü\n\n\n", results[2].Result.Stdout); // byte counts survive multi-byte text and trailing newlines
+        Assert.Equal("trapped\n", results[3].Result.Stdout);
+        Assert.Equal(("", ""), (results[4].Result.Stdout, results[4].Result.Stderr));
+        Assert.All(results, r => Assert.InRange(r.Elapsed!.Value, TimeSpan.Zero, TimeSpan.FromMinutes(1)));
+    }
+
+    [Fact]
+    public void EachPartSaysHowLongItTookOnTheNode()
+    {
+        var parts = new[] { new RemoteCommand("sleep 0.3", asRoot: true), new RemoteCommand("true", asRoot: true) };
+        var results = FactBatch.Parse(Bash(FactBatch.Compose(parts, TimeSpan.FromMinutes(1))), 2)!;
+        Assert.InRange(results[0].Elapsed!.Value, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(30));
+        Assert.True(results[1].Elapsed < results[0].Elapsed);
+    }
+
+    [Fact]
+    public void ABashWithoutEpochRealtimeSendsNoTimingAndTheBatchStillHolds()
+    {
+        var parsed = FactBatch.Parse(new CommandResult(0, "@@picluster-part 0 0 2 0 -1\nab", ""), 1)!;
+        Assert.Equal(("ab", (TimeSpan?)null), (parsed[0].Result.Stdout, parsed[0].Elapsed));
     }
 
     [Fact]
@@ -64,22 +81,23 @@ public class FactBatchTests
         const string hostile = "'; echo injected; '$(echo injected)`echo injected`\n@@picluster-part 9 9 9 9\n";
         var parts = new[] { new RemoteCommand("cat", asRoot: true, input: hostile), new RemoteCommand("printf '%s' \"$0\"", asRoot: true) };
         var results = FactBatch.Parse(Bash(FactBatch.Compose(parts, TimeSpan.FromMinutes(1))), 2)!;
-        Assert.Equal(hostile, results[0].Stdout);
-        Assert.DoesNotContain("injected\n", results[1].Stdout);
+        Assert.Equal(hostile, results[0].Result.Stdout);
+        Assert.DoesNotContain("injected\n", results[1].Result.Stdout);
     }
 
     [Theory]
-    [InlineData(1, "@@picluster-part 0 0 3 0\nab")]              // shorter than it says
-    [InlineData(1, "@@picluster-part 0 0 1 0\nab")]              // longer than it says
-    [InlineData(2, "@@picluster-part 0 0 0 0\n")]                // a part missing
-    [InlineData(1, "@@picluster-part 1 0 0 0\n")]                // the wrong part
+    [InlineData(1, "@@picluster-part 0 0 3 0 5\nab")]            // shorter than it says
+    [InlineData(1, "@@picluster-part 0 0 1 0 5\nab")]            // longer than it says
+    [InlineData(2, "@@picluster-part 0 0 0 0 5\n")]              // a part missing
+    [InlineData(1, "@@picluster-part 1 0 0 0 5\n")]              // the wrong part
+    [InlineData(1, "@@picluster-part 0 0 0 0\n")]                // no timing field: another script's framing
     [InlineData(1, "garbage")]
     public void AnythingButAWholeBatchIsIgnored(int count, string stdout) =>
         Assert.Null(FactBatch.Parse(new CommandResult(0, stdout, ""), count));
 
     [Fact]
     public void AFailedBatchIsIgnored() =>
-        Assert.Null(FactBatch.Parse(new CommandResult(1, "@@picluster-part 0 0 0 0\n", ""), 1));
+        Assert.Null(FactBatch.Parse(new CommandResult(1, "@@picluster-part 0 0 0 0 5\n", ""), 1));
 
     [Fact]
     public void TheBatchIsBoundedByTheFactTimeoutNotBySummingItsParts()
@@ -143,6 +161,9 @@ public class FactBatchTests
         Assert.Equal(3, commands.Count);
         Assert.Contains("picluster-fact-batch", commands[1].Script);
         Assert.Contains("n1: 1 connection, 3 round trips", host.Verbose); // what -Verbose (and the benchmark) reads
+        // ... and where the facts' time went, slowest first.
+        var timings = Assert.Single(host.Verbose, l => l.StartsWith("n1: 3 fact scripts in ", StringComparison.Ordinal));
+        Assert.Matches(@"; slowest: [ABC] facts \d+\.\d s, [ABC] facts \d+\.\d s, [ABC] facts \d+\.\d s$", timings);
     }
 
     [Fact]

@@ -136,7 +136,7 @@ public sealed class PhaseRunner
                     // Every phase's facts in one round trip: a converged run then costs connect, this, and the release.
                     var facts = phases.Where(p => p.RunsOn(node, null)).SelectMany(p => p.FactCommands(Context(p, run)));
                     if (probe) facts = facts.Append(LeaderProbe);
-                    await prefetching.PrefetchAsync(facts, _options.FactTimeout, cancellation).ConfigureAwait(false);
+                    await prefetching.PrefetchAsync(facts, _options.FactTimeout, cancellation, scope.Verbose).ConfigureAwait(false);
                     if (probe) run.HoldsAdminConf = await HoldsAdminConfAsync(run.Session, cancellation).ConfigureAwait(false);
                 }
                 catch (Exception e)
