@@ -71,7 +71,7 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
     {
         // node1-3 as DeployLabTests' cold deploy prepared them from fresh nodes, before its kubeadm init.
         await PreparedSnapshot.RestoreOrMakeAsync(lab);
-        var nodes = Nodes(lab, LabFixture.PiNodes);
+        var nodes = PreparedSnapshot.PiNodes(lab);
         NodeStep[] packageSteps = [new ContainerRuntimeStep(), new KubernetesPackagesStep()];
 
         // Install-PiContainerRuntime and Install-PiKubernetes left containerd with its CRI plugin and the packages from

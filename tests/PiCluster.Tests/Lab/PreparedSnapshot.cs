@@ -1,4 +1,8 @@
+using System.Collections.Generic;
+using System.Linq;
 using System.Threading.Tasks;
+using PiCluster.Clusters;
+using PiCluster.Engine;
 using PiCluster.Steps.Kubernetes;
 using PiCluster.Steps.NodePrep;
 using PiCluster.Steps.Runtime;
@@ -19,12 +23,23 @@ internal static class PreparedSnapshot
     public const string Tag = "prepared";
     public static readonly string[] Nodes = ["node1", "node2", "node3"];
 
+    /// <summary>
+    /// node1-3 as the deploy's three-node cluster file has them: Initialize-PiNode's /etc/hosts then lists these three, as
+    /// on the deploy's nodes (the lab's file lists five nodes).
+    /// </summary>
+    public static IReadOnlyList<PiNode> PiNodes(LabFixture lab)
+    {
+        var cluster = ClusterFileLoader.Load(lab.ClusterFilePath);
+        cluster.Nodes.RemoveAll(n => !Nodes.Contains(n.Name));
+        return ClusterNodes.ToPiNodes(cluster);
+    }
+
     /// <summary>Restores the snapshot, or prepares node1-3 from their first-boot state and takes it.</summary>
     public static async Task RestoreOrMakeAsync(LabFixture lab)
     {
         if (await RestoreAsync(lab)) return;
         await lab.ResetAsync(Nodes);
-        var nodes = LabRuns.Nodes(lab, Nodes);
+        var nodes = PiNodes(lab);
         var (packages, _) = Run(nodes, [new ContainerRuntimeStep(), new KubernetesPackagesStep()]);
         Assert.True(packages.Failures.Count == 0, Describe(packages));
         var (prepared, _) = Run(nodes, [InitializeNodeStep.Create(Preparation())]);
