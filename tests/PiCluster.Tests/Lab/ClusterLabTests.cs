@@ -18,11 +18,11 @@ using static PiCluster.Tests.Lab.LabRuns;
 namespace PiCluster.Tests.Lab;
 
 /// <summary>
-/// Three fresh Pi nodes made into a cluster the way an admin does it, checked at every stage: the runtime and the
-/// Kubernetes packages (issue 5), the stand-in kubeadm refusing the unprepared nodes (issue 2), Initialize-PiNode with
-/// its reboot (issue 4), second runs that change nothing, kubeadm's preflight passing, then a real init and a worker
-/// joining over the lab LAN while bad joins fail (issue 2). One test because every install and reboot takes minutes
-/// under emulation: the stages share the nodes instead of preparing new ones each.
+/// Three prepared Pi nodes (<see cref="PreparedSnapshot"/>: DeployLabTests prepares them from fresh nodes) made into a
+/// cluster by hand, checked at every stage: the runtime and the Kubernetes packages in place (issue 5), Initialize-PiNode's
+/// changes in effect (issue 4), second runs that change nothing over either transport, kubeadm's preflight passing, then
+/// a real init and a worker joining over the lab LAN while bad joins fail (issue 2). One test because every install and
+/// reboot takes minutes under emulation: the stages share the nodes instead of preparing new ones each.
 /// </summary>
 [Trait("Category", "Lab")]
 [Collection(LabCollection.Name)]
@@ -67,17 +67,15 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Three_fresh_pi_nodes_get_packages_and_preparation_once_then_kubeadm_inits_and_a_worker_joins_over_the_lan()
+    public async Task Prepared_pi_nodes_hold_their_packages_and_preparation_then_kubeadm_inits_and_a_worker_joins_over_the_lan()
     {
-        await lab.ResetAsync(LabFixture.PiNodes);
-        var nodes = Nodes(lab, LabFixture.PiNodes);
-
-        // Install-PiContainerRuntime and Install-PiKubernetes on fresh nodes, from the lab's signed repository.
+        // node1-3 as DeployLabTests' cold deploy prepared them from fresh nodes, before its kubeadm init.
+        await PreparedSnapshot.RestoreOrMakeAsync(lab);
+        var nodes = PreparedSnapshot.PiNodes(lab);
         NodeStep[] packageSteps = [new ContainerRuntimeStep(), new KubernetesPackagesStep()];
-        var (packages, _) = Run(nodes, packageSteps);
-        Assert.True(packages.Failures.Count == 0, Describe(packages));
-        Assert.Equal(6, packages.Results.Count());
-        Assert.All(packages.Results, r => Assert.Equal(StepStatus.Changed, r.Status));
+
+        // Install-PiContainerRuntime and Install-PiKubernetes left containerd with its CRI plugin and the packages from
+        // the lab's signed repository, pinned and held.
         foreach (var node in nodes)
         {
             var facts = await RootEach(node.Name, "cat /etc/containerd/config.toml", "ctr plugins ls | awk '$2 == \"cri\" { print $NF }'",
@@ -93,53 +91,21 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
             Assert.DoesNotContain("trusted", facts[6]);
         }
 
-        // The stand-in kubeadm refuses the unprepared node, naming kubeadm's checks.
-        Assert.Equal("v1.34.2", await lab.SshOkAsync("node1", "kubeadm version -o short"));
-        var refused = await InitAsync();
-        output.WriteLine(refused.Err);
-        Assert.NotEqual(0, refused.Exit);
-        Assert.Contains("[ERROR Swap]: running with swap on is not supported. Please disable swap", refused.Err);
-        Assert.Contains("[ERROR FileContent--proc-sys-net-bridge-bridge-nf-call-iptables]: /proc/sys/net/bridge/bridge-nf-call-iptables does not exist", refused.Err);
-        Assert.Contains("[ERROR FileContent--proc-sys-net-ipv4-ip_forward]", refused.Err);
-        Assert.Contains("[ERROR SystemVerification]: missing required cgroups: memory", refused.Err); // as Raspberry Pi OS boots
-        Assert.NotEqual(0, (await lab.SshAsync("node1", "sudo test -e /etc/kubernetes/admin.conf")).Exit);
-
-        // Initialize-PiNode: every part, one reboot, one connection per node. -WhatIf over OpenSSH says what it would
-        // change; the run itself goes over SSH.NET and must make exactly those changes (the transports agree, issue 13).
-        var bootIds = await Task.WhenAll(nodes.Select(n => lab.SshOkAsync(n.Name, "cat /proc/sys/kernel/random/boot_id")));
-        var initialize = InitializeNodeStep.Create(Preparation());
-        var (planned, _) = Run(nodes, [initialize], whatIf: true);
-        Assert.True(planned.Failures.Count == 0, Describe(planned));
-        var (prepared, connector) = Run(nodes, [initialize], transport: SshTransport.SshNet);
-        Assert.True(prepared.Failures.Count == 0, Describe(prepared));
-        Assert.All(prepared.Results, r => Assert.Equal(StepStatus.Changed, r.Status));
+        // Initialize-PiNode's changes are in effect after its reboot.
         foreach (var node in nodes)
         {
-            var plannedChanges = planned.ShouldProcessCalls.Single(c => c.Node.Name == node.Name).Action.Split('\n')
-                .Where(line => line.StartsWith("  - ", StringComparison.Ordinal))
-                .Select(line => line[4..].Replace(" (takes effect after a reboot)", "", StringComparison.Ordinal));
-            var made = prepared.Results.Single(r => r.Node.Name == node.Name).Changes.Select(c => c.Description);
-            Assert.Equal(plannedChanges, made);
-            Assert.Equal(SshTransport.SshNet, connector.Sessions[node.Name].Transport);
-        }
-        Assert.All(nodes, n => Assert.Equal(1, connector.Opens[n.Name]));
-        Assert.All(prepared.Results, r => Assert.Contains("Restart: rebooted and verified", (IEnumerable<string>)r.Data!));
-        for (var i = 0; i < nodes.Count; i++)
-        {
-            var node = nodes[i].Name;
-            var facts = await RootEach(node, "cat /proc/sys/kernel/random/boot_id", "cat /proc/cmdline", "tail -n +2 /proc/swaps | wc -l",
+            var facts = await RootEach(node.Name, "cat /proc/cmdline", "tail -n +2 /proc/swaps | wc -l",
                 "cat /sys/fs/cgroup/cgroup.controllers", "lsmod | grep -cE '^(overlay|br_netfilter) '",
                 "sysctl -n net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables net.ipv4.ip_forward", "hostname");
-            Assert.NotEqual(bootIds[i], facts[0]);
-            Assert.Contains("cgroup_enable=cpuset cgroup_enable=memory cgroup_memory=1", facts[1]);
-            Assert.Equal("0", facts[2]);
-            Assert.Contains("memory", facts[3].Split(' '));
-            Assert.Equal("2", facts[4]);
-            Assert.Equal("1\n1\n1", facts[5]);
-            Assert.Equal(node, facts[6]);
+            Assert.Contains("cgroup_enable=cpuset cgroup_enable=memory cgroup_memory=1", facts[0]);
+            Assert.Equal("0", facts[1]);
+            Assert.Contains("memory", facts[2].Split(' '));
+            Assert.Equal("2", facts[3]);
+            Assert.Equal("1\n1\n1", facts[4]);
+            Assert.Equal(node.Name, facts[5]);
         }
 
-        // Converged: second runs change nothing (and do not reboot).
+        // Converged: the preparation cmdlets change nothing (and do not reboot)...
         var (again, againConnector) = Run(nodes, [InitializeNodeStep.Create(Preparation(skipTimeSyncWait: true)), .. packageSteps]);
         Assert.True(again.Failures.Count == 0, Describe(again));
         Assert.Equal(9, again.Results.Count());
@@ -154,7 +120,7 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
             Assert.InRange(session.RoundTrips, 1, 3);
         }
 
-        // ... and over SSH.NET too.
+        // ... and over SSH.NET too (DeployLabTests prepares its fourth node over SSH.NET from fresh).
         var (againSshNet, againSshNetConnector) = Run(nodes, [InitializeNodeStep.Create(Preparation(skipTimeSyncWait: true)), .. packageSteps],
             transport: SshTransport.SshNet);
         Assert.True(againSshNet.Failures.Count == 0, Describe(againSshNet));
@@ -166,9 +132,6 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
             Assert.Equal((1, 1), (againSshNetConnector.Opens[node.Name], session.Connections));
             Assert.InRange(session.RoundTrips, 1, 3);
         }
-
-        // Prepared nodes, kept: the control-plane lab tests restore them in seconds instead of preparing them again.
-        await lab.SnapshotAsync("prepared", LabFixture.PiNodes);
 
         // The stand-in kubeadm's real preflight checks pass on every node.
         foreach (var node in nodes)

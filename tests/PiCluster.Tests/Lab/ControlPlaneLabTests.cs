@@ -26,32 +26,17 @@ namespace PiCluster.Tests.Lab;
 /// a node's route are refused before any change; an init that fails (port 6443 taken) fails clearly and leaves node1
 /// clean, and succeeds once the port is free; flannel from the lab's manifest URL with its SHA-256; second runs
 /// Unchanged in one connection per node; the bootstrap token in no output and no file outside /etc/kubernetes; then
-/// calico on nodes restored to the prepared snapshot. One test: the nodes are shared, preparing them takes minutes.
+/// calico on nodes restored to the prepared snapshot (<see cref="PreparedSnapshot"/>). One test: the nodes are shared.
 /// </summary>
 [Trait("Category", "Lab")]
 [Collection(LabCollection.Name)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ControlPlaneLabTests(LabFixture lab, ITestOutputHelper output)
 {
-    private const string Prepared = "prepared";
     private static readonly string[] Three = ["node1", "node2", "node3"];
     private readonly List<RecordingRunHost> _hosts = new();
 
     private static readonly Regex TokenLine = new(@"^([a-z0-9]{6}\.[a-z0-9]{16})\s", RegexOptions.Multiline | RegexOptions.CultureInvariant);
-
-    /// <summary>Restores node1-3 to the prepared snapshot, or prepares them as an admin would and takes it.</summary>
-    private async Task PreparedNodesAsync()
-    {
-        if (await lab.TryResetToAsync(Prepared, Three))
-            return;
-        await lab.ResetAsync(Three);
-        var nodes = Nodes(lab, Three);
-        var (packages, _) = Run(nodes, [new ContainerRuntimeStep(), new KubernetesPackagesStep()]);
-        Assert.True(packages.Failures.Count == 0, Describe(packages));
-        var (prepared, _) = Run(nodes, [InitializeNodeStep.Create(Preparation())]);
-        Assert.True(prepared.Failures.Count == 0, Describe(prepared));
-        await lab.SnapshotAsync(Prepared, Three);
-    }
 
     /// <summary>A copy of the lab's cluster file with node1-3 only and the given network and kubernetes lines.</summary>
     private ClusterDefinition ClusterFile(string plugin = "flannel", string? podSubnet = null)
@@ -109,7 +94,7 @@ public sealed class ControlPlaneLabTests(LabFixture lab, ITestOutputHelper outpu
     public async Task Control_plane_and_pod_network_plan_refuse_fail_clean_succeed_and_converge_on_prepared_nodes()
     {
         Assert.NotNull(lab.RepoPort);
-        await PreparedNodesAsync();
+        await PreparedSnapshot.RestoreOrMakeAsync(lab);
         var before = await FileStateAsync();
 
         // -WhatIf: every phase's plan, nothing changed.
@@ -235,7 +220,7 @@ public sealed class ControlPlaneLabTests(LabFixture lab, ITestOutputHelper outpu
         }
 
         // Calico on freshly prepared nodes.
-        Assert.True(await lab.TryResetToAsync(Prepared, Three), "the prepared snapshot restores");
+        Assert.True(await PreparedSnapshot.RestoreAsync(lab), "the prepared snapshot restores");
         var calico = ClusterFile("calico");
         var (calicoInit, _) = RunPhases(calico, whatIf: false, ControlPlane());
         Assert.True(calicoInit.Failures.Count == 0, Describe(calicoInit));

@@ -25,7 +25,8 @@ namespace PiCluster.Tests.Lab;
 /// <summary>
 /// Deploy-PiCluster and Test-PiCluster on lab nodes (issue 12), staged on shared nodes because every stage costs minutes
 /// under emulation: -WhatIf on fresh nodes plans every phase and changes nothing; the same fresh nodes deployed for
-/// real, with the third node's route to the API cut at its join, fail that node alone, clearly, clean, and join the
+/// real (pausing once they are prepared for the snapshot the other cluster lab tests restore, <see cref="PreparedSnapshot"/>),
+/// with the third node's route to the API cut at its join, fail that node alone, clearly, clean, and join the
 /// other; a run cancelled during the third node's join leaves no PiCluster token; the next run joins it and leaves the
 /// others Unchanged, its checks all pass, the real kubectl lists three Ready nodes and the Pester verification script
 /// passes; a second run is Unchanged in 1 connection and at most 3 round trips per node; Test-PiCluster fails exactly
@@ -73,9 +74,10 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
 
     private (RecordingRunHost Host, CountingConnector Connector, DeployResult Result, TimeSpan Wall) Deploy(string clusterFile, string kubeconfig,
         bool whatIf = false, Action<PiNode, RemoteCommand>? beforeCommand = null, CancellationToken cancellation = default,
-        Func<PiNode, RemoteCommand, RemoteCommand>? rewrite = null, string[]? only = null, Func<DeployOptions, IReadOnlyList<ClusterPhase>>? phases = null)
+        Func<PiNode, RemoteCommand, RemoteCommand>? rewrite = null, string[]? only = null, Func<DeployOptions, IReadOnlyList<ClusterPhase>>? phases = null,
+        SshTransport transport = SshTransport.OpenSsh)
     {
-        var connector = new CountingConnector { BeforeCommand = beforeCommand, Rewrite = rewrite };
+        var connector = new CountingConnector(transport) { BeforeCommand = beforeCommand, Rewrite = rewrite };
         var host = new RecordingRunHost();
         if (whatIf) host.Answer = (_, _) => false;
         var nodes = ClusterNodes.ToPiNodes(ClusterFileLoader.Load(clusterFile)).Where(n => only is null || only.Contains(n.Name)).ToList();
@@ -147,20 +149,35 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
 
             // The same fresh nodes for real (preparation with its reboot, runtime, packages, init, flannel, joins), with
             // node3's route to the API cut when its join starts (a route added earlier would not outlive its reboot):
-            // node3 fails alone, named, and is left clean; node2 joins.
-            // Meanwhile node5, which joins later, is prepared in a run of its own (the preparation phases only), so that
-            // adding it to the file below costs its join and not a second cold preparation of this test.
+            // node3 fails alone, named, and is left clean; node2 joins. Once the three are prepared, before the leader's
+            // kubeadm configuration, the run pauses for the "prepared" snapshot that ClusterLabTests and
+            // ControlPlaneLabTests restore (PreparedSnapshot).
+            // Meanwhile node5, which joins later, is prepared in runs of its own (Initialize-PiNode's phase over SSH.NET,
+            // then the runtime and the packages), so that adding it to the file below costs its join and not a second
+            // cold preparation of this test.
             var four = ClusterFile(dir.FullName, [.. Three, Added]);
-            var preparing = Task.Run(() => Deploy(four, kubeconfig, only: [Added], phases: DeployPlan.Preparation));
+            var preparing = Task.Run(() => (
+                Initialized: Deploy(four, kubeconfig, only: [Added], phases: o => DeployPlan.Preparation(o).Take(1).ToList(), transport: SshTransport.SshNet),
+                Installed: Deploy(four, kubeconfig, only: [Added], phases: o => DeployPlan.Preparation(o).Skip(1).ToList())));
             var routeCut = 0;
+            var snapshots = 0;
             var cold = Deploy(three, kubeconfig, beforeCommand: (node, command) =>
             {
+                if (node.Name == "node1" && command.Display?.StartsWith("KubeadmConfig: read", StringComparison.Ordinal) == true
+                    && Interlocked.Exchange(ref snapshots, 1) == 0)
+                    lab.SnapshotAsync(PreparedSnapshot.Tag, Three).GetAwaiter().GetResult();
                 if (node.Name == "node3" && IsJoin(command) && Interlocked.Exchange(ref routeCut, 1) == 0)
                     RootAsync(lab, "node3", cut).GetAwaiter().GetResult();
             });
             var added = await preparing;
-            Assert.True(added.Host.Failures.Count == 0, Describe(added.Host));
-            Assert.Equal(1, routeCut);
+            Assert.True(added.Initialized.Host.Failures.Count == 0, Describe(added.Initialized.Host));
+            Assert.Equal(SshTransport.SshNet, added.Initialized.Connector.Sessions[Added].Transport);
+            Assert.Contains(added.Initialized.Host.Results, r => r.Step == "Initialize" && r.Status == StepStatus.Changed);
+            Assert.True(added.Installed.Host.Failures.Count == 0, Describe(added.Installed.Host));
+            Assert.Equal((1, 1), (routeCut, snapshots));
+            // Fresh nodes: every preparation phase changed each of them.
+            foreach (var step in new[] { "Initialize", "ContainerRuntime", "KubernetesPackages" })
+                Assert.All(Three, n => Assert.Contains(cold.Host.Results, r => r.Node.Name == n && r.Step == step && r.Status == StepStatus.Changed));
             var failure = Assert.Single(cold.Host.Failures);
             Assert.Equal(("node3", "Join"), (failure.Node.Name, failure.Step));
             Assert.Contains(failure.Kind, new[] { NodeErrorKind.ApiUnreachable, NodeErrorKind.JoinFailed });
