@@ -96,7 +96,7 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
         {
             output.WriteLine("(cancelled)");
         }
-        var result = recorder.Result("pilab");
+        var result = recorder.Result("pilab", stopped: cancellation.IsCancellationRequested);
         output.WriteLine($"--- deploy of {string.Join(", ", nodes.Select(n => n.Name))}{(whatIf ? " -WhatIf" : "")}: {clock.Elapsed.TotalSeconds:F0} s; {result}");
         output.WriteLine(Describe(host));
         return (host, connector, result, clock.Elapsed);
@@ -195,6 +195,7 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
                     if (node.Name == "node3" && IsJoin(command)) cancel.CancelAfter(TimeSpan.FromSeconds(2));
                 }, cancellation: cancel.Token);
                 Assert.True(cancel.IsCancellationRequested, "the run reached node3's join");
+                Assert.True(cancelled.Result.Stopped && !cancelled.Result.Succeeded, cancelled.Result.ToString());
             }
             Assert.Equal("", await PiClusterTokensAsync());
 
