@@ -85,6 +85,9 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
         {
             Preparation = Preparation(),
             Kubeconfig = new KubeconfigOptions(kubeconfig, Server: $"https://127.0.0.1:{lab.ApiPort}", ClusterName: "pilab"),
+            // node3's join with its route to the API cut fails after this rather than the 2-minute default; a join
+            // that reaches the API needs a few seconds of it even on a loaded host.
+            Join = new PiCluster.Workers.JoinOptions { DiscoveryTimeout = TimeSpan.FromSeconds(45) },
         };
         var recorder = new DeployRecorder(host, nodes);
         var clock = Stopwatch.StartNew();
