@@ -226,6 +226,9 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
             var again = Deploy(three, kubeconfig);
             Assert.Empty(again.Host.Failures);
             Assert.All(again.Host.Results, r => Assert.Equal(StepStatus.Unchanged, r.Status));
+            // Where the one fact round trip spends its time on each node (issue 14: the converged run against its floor).
+            foreach (var line in again.Host.Verbose.Where(v => v.Contains(" fact scripts in ", StringComparison.Ordinal)))
+                output.WriteLine("second run: " + line);
             foreach (var node in Three)
             {
                 var session = again.Connector.Sessions[node];
