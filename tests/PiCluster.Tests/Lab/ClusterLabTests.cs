@@ -18,7 +18,7 @@ using static PiCluster.Tests.Lab.LabRuns;
 namespace PiCluster.Tests.Lab;
 
 /// <summary>
-/// Three prepared Pi nodes (<see cref="PreparedSnapshot"/>: prepared from fresh nodes as an admin would) made into a
+/// Three prepared Pi nodes (<see cref="PreparedSnapshot"/>: DeployLabTests prepares them from fresh nodes) made into a
 /// cluster by hand, checked at every stage: the runtime and the Kubernetes packages in place (issue 5), Initialize-PiNode's
 /// changes in effect (issue 4), second runs that change nothing over either transport, kubeadm's preflight passing, then
 /// a real init and a worker joining over the lab LAN while bad joins fail (issue 2). One test because every install and
@@ -69,7 +69,7 @@ public sealed class ClusterLabTests(LabFixture lab, ITestOutputHelper output)
     [Fact]
     public async Task Prepared_pi_nodes_hold_their_packages_and_preparation_then_kubeadm_inits_and_a_worker_joins_over_the_lan()
     {
-        // node1-3 prepared from fresh nodes (by this class or ControlPlaneLabTests, whichever runs first), not initialised.
+        // node1-3 as DeployLabTests' cold deploy prepared them from fresh nodes, before its kubeadm init.
         await PreparedSnapshot.RestoreOrMakeAsync(lab);
         var nodes = PreparedSnapshot.PiNodes(lab);
         NodeStep[] packageSteps = [new ContainerRuntimeStep(), new KubernetesPackagesStep()];

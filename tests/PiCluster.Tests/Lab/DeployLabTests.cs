@@ -25,24 +25,22 @@ namespace PiCluster.Tests.Lab;
 /// <summary>
 /// Deploy-PiCluster and Test-PiCluster on lab nodes (issue 12), staged on shared nodes because every stage costs minutes
 /// under emulation: -WhatIf on fresh nodes plans every phase and changes nothing; the same fresh nodes deployed for
-/// real, with the third node's route to the API cut at its join, fail that node alone, clearly, clean, and join the
+/// real (pausing once they are prepared for the snapshot the other cluster lab tests restore, <see cref="PreparedSnapshot"/>),
+/// with the third node's route to the API cut at its join, fail that node alone, clearly, clean, and join the
 /// other; a run cancelled during the third node's join leaves no PiCluster token; the next run joins it and leaves the
 /// others Unchanged, its checks all pass, the real kubectl lists three Ready nodes and the Pester verification script
 /// passes; a second run is Unchanged in 1 connection and at most 3 round trips per node; Test-PiCluster fails exactly
 /// the right checks for swap turned on and a node not in the file; a fourth node added to the file and handed a wrong
 /// CA pin fails alone while the others get only its /etc/hosts line; the next run joins it and touches nothing else;
-/// a stopped kubelet fails that node's checks only. It runs on the deploy lane's nodes (node6-node9), beside the other
-/// lab classes on node1-node5.
+/// a stopped kubelet fails that node's checks only.
 /// </summary>
 [Trait("Category", "Lab")]
-[Collection(LabDeployCollection.Name)]
+[Collection(LabCollection.Name)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
 {
-    // The deploy lane's own nodes (LabDeployCollection): no other lab test touches them, so this test runs beside the others.
-    private const string Leader = "node6", WorkerA = "node7", WorkerB = "node8";
-    private static readonly string[] Three = [Leader, WorkerA, WorkerB];
-    private const string Added = LabFixture.DeployAddedNode;
+    private static readonly string[] Three = ["node1", "node2", "node3"];
+    private const string Added = LabFixture.LowMemoryNode;
 
     private static bool IsJoin(RemoteCommand command) => command.Display?.Contains("kubeadm join", StringComparison.Ordinal) == true;
 
@@ -64,15 +62,11 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
             .Select(n => n.GetProperty("metadata").GetProperty("name").GetString()!).OrderBy(n => n, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>
-    /// The lab's cluster file with only <paramref name="names"/>, the first of them the control plane (the lab's file
-    /// makes node1 the control plane), written where Pester and the cmdlets can read it.
-    /// </summary>
+    /// <summary>The lab's cluster file with only <paramref name="names"/>, written where Pester and the cmdlets can read it.</summary>
     private string ClusterFile(string dir, params string[] names)
     {
         var text = File.ReadAllText(lab.ClusterFilePath);
-        text = Regex.Replace(text, @"  - name: (node\d+)\n(    .*\n)*", m => !names.Contains(m.Groups[1].Value) ? ""
-            : Regex.Replace(m.Value, "(?m)^    role: .*$", "    role: " + (m.Groups[1].Value == names[0] ? "control-plane" : "worker")));
+        text = Regex.Replace(text, @"  - name: (node\d+)\n(    .*\n)*", m => names.Contains(m.Groups[1].Value) ? m.Value : "");
         var path = Path.Combine(dir, $"cluster-{names.Length}.yaml");
         File.WriteAllText(path, text);
         return path;
@@ -90,8 +84,8 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
         var options = new DeployOptions
         {
             Preparation = Preparation(),
-            Kubeconfig = new KubeconfigOptions(kubeconfig, Server: $"https://127.0.0.1:{lab.ApiPortOf(Leader)}", ClusterName: "pilab"),
-            // WorkerB's join with its route to the API cut fails after this rather than the 2-minute default; a join
+            Kubeconfig = new KubeconfigOptions(kubeconfig, Server: $"https://127.0.0.1:{lab.ApiPort}", ClusterName: "pilab"),
+            // node3's join with its route to the API cut fails after this rather than the 2-minute default; a join
             // that reaches the API needs a few seconds of it even on a loaded host.
             Join = new PiCluster.Workers.JoinOptions { DiscoveryTimeout = TimeSpan.FromSeconds(45) },
         };
@@ -120,7 +114,7 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
         "systemctl is-active kubelet containerd 2>/dev/null; echo end")));
 
     /// <summary>The ids of PiCluster's bootstrap tokens on the leader (the ids only: the secrets never leave the node).</summary>
-    private async Task<string> PiClusterTokensAsync() => (await RootAsync(lab, Leader,
+    private async Task<string> PiClusterTokensAsync() => (await RootAsync(lab, "node1",
         "kubeadm token list --kubeconfig /etc/kubernetes/admin.conf 2>/dev/null | awk '/PiCluster/ { split($1, p, \".\"); print p[1] }'")).Trim();
 
     private IReadOnlyList<string> FailedChecks(string clusterFile, string kubeconfig)
@@ -141,7 +135,7 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
         {
             var three = ClusterFile(dir.FullName, Three);
             var kubeconfig = Path.Combine(dir.FullName, "kube", "config");
-            var cut = $"ip route add unreachable {lab.LanAddress(Leader)}/32";
+            var cut = $"ip route add unreachable {lab.LanAddress("node1")}/32";
 
             // -WhatIf on fresh nodes: every phase planned on every node it targets, nothing changed.
             await lab.ResetAsync([.. Three, Added]);
@@ -150,16 +144,18 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
             Assert.Empty(planned.Host.Failures);
             Assert.True(planned.Result.DryRun);
             var asked = planned.Host.ShouldProcessCalls.GroupBy(c => c.Node.Name).ToDictionary(g => g.Key, g => g.Select(c => c.Action.Split(':')[0]).ToList());
-            Assert.Equal(["Initialize", "ContainerRuntime", "KubernetesPackages", "KubeadmConfig", "Images", "Init", "PodNetwork", "Kubeconfig", "JoinToken"], asked[Leader]);
-            Assert.Equal(["Initialize", "ContainerRuntime", "KubernetesPackages", "Join"], asked[WorkerA]);
-            Assert.Equal(["Initialize", "ContainerRuntime", "KubernetesPackages", "Join"], asked[WorkerB]);
+            Assert.Equal(["Initialize", "ContainerRuntime", "KubernetesPackages", "KubeadmConfig", "Images", "Init", "PodNetwork", "Kubeconfig", "JoinToken"], asked["node1"]);
+            Assert.Equal(["Initialize", "ContainerRuntime", "KubernetesPackages", "Join"], asked["node2"]);
+            Assert.Equal(["Initialize", "ContainerRuntime", "KubernetesPackages", "Join"], asked["node3"]);
             Assert.Equal(before, await FingerprintAsync());
             Assert.False(File.Exists(kubeconfig));
 
             // The same fresh nodes for real (preparation with its reboot, runtime, packages, init, flannel, joins), with
-            // WorkerB's route to the API cut when its join starts (a route added earlier would not outlive its reboot):
-            // WorkerB fails alone, named, and is left clean; WorkerA joins.
-            // Meanwhile the added node, which joins later, is prepared in runs of its own (Initialize-PiNode's phase over SSH.NET,
+            // node3's route to the API cut when its join starts (a route added earlier would not outlive its reboot):
+            // node3 fails alone, named, and is left clean; node2 joins. Once the three are prepared, before the leader's
+            // kubeadm configuration, the run pauses for the "prepared" snapshot that ClusterLabTests and
+            // ControlPlaneLabTests restore (PreparedSnapshot).
+            // Meanwhile node5, which joins later, is prepared in runs of its own (Initialize-PiNode's phase over SSH.NET,
             // then the runtime and the packages), so that adding it to the file below costs its join and not a second
             // cold preparation of this test.
             var four = ClusterFile(dir.FullName, [.. Three, Added]);
@@ -167,46 +163,50 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
                 Initialized: Deploy(four, kubeconfig, only: [Added], phases: o => DeployPlan.Preparation(o).Take(1).ToList(), transport: SshTransport.SshNet),
                 Installed: Deploy(four, kubeconfig, only: [Added], phases: o => DeployPlan.Preparation(o).Skip(1).ToList())));
             var routeCut = 0;
+            var snapshots = 0;
             var cold = Deploy(three, kubeconfig, beforeCommand: (node, command) =>
             {
-                if (node.Name == WorkerB && IsJoin(command) && Interlocked.Exchange(ref routeCut, 1) == 0)
-                    RootAsync(lab, WorkerB, cut).GetAwaiter().GetResult();
+                if (node.Name == "node1" && command.Display?.StartsWith("KubeadmConfig: read", StringComparison.Ordinal) == true
+                    && Interlocked.Exchange(ref snapshots, 1) == 0)
+                    lab.SnapshotAsync(PreparedSnapshot.Tag, Three).GetAwaiter().GetResult();
+                if (node.Name == "node3" && IsJoin(command) && Interlocked.Exchange(ref routeCut, 1) == 0)
+                    RootAsync(lab, "node3", cut).GetAwaiter().GetResult();
             });
             var added = await preparing;
             Assert.True(added.Initialized.Host.Failures.Count == 0, Describe(added.Initialized.Host));
             Assert.Equal(SshTransport.SshNet, added.Initialized.Connector.Sessions[Added].Transport);
             Assert.Contains(added.Initialized.Host.Results, r => r.Step == "Initialize" && r.Status == StepStatus.Changed);
             Assert.True(added.Installed.Host.Failures.Count == 0, Describe(added.Installed.Host));
-            Assert.Equal(1, routeCut);
+            Assert.Equal((1, 1), (routeCut, snapshots));
             // Fresh nodes: every preparation phase changed each of them.
             foreach (var step in new[] { "Initialize", "ContainerRuntime", "KubernetesPackages" })
                 Assert.All(Three, n => Assert.Contains(cold.Host.Results, r => r.Node.Name == n && r.Step == step && r.Status == StepStatus.Changed));
             var failure = Assert.Single(cold.Host.Failures);
-            Assert.Equal((WorkerB, "Join"), (failure.Node.Name, failure.Step));
+            Assert.Equal(("node3", "Join"), (failure.Node.Name, failure.Step));
             Assert.Contains(failure.Kind, new[] { NodeErrorKind.ApiUnreachable, NodeErrorKind.JoinFailed });
-            Assert.Contains(WorkerB, failure.Message);
-            Assert.Equal(DeployNodeStatus.Changed, cold.Result.Nodes.Single(n => n.Name == WorkerA).Status);
+            Assert.Contains("node3", failure.Message);
+            Assert.Equal(DeployNodeStatus.Changed, cold.Result.Nodes.Single(n => n.Name == "node2").Status);
             Assert.Equal("", await PiClusterTokensAsync());
-            Assert.Equal("clean", (await RootAsync(lab, WorkerB, "test ! -e /etc/kubernetes/kubelet.conf && test ! -e /etc/kubernetes/picluster-join.yaml && echo clean")).Trim());
+            Assert.Equal("clean", (await RootAsync(lab, "node3", "test ! -e /etc/kubernetes/kubelet.conf && test ! -e /etc/kubernetes/picluster-join.yaml && echo clean")).Trim());
 
-            // The route back; a run cancelled during WorkerB's join leaves no token behind.
-            await RootAsync(lab, WorkerB, $"ip route del unreachable {lab.LanAddress(Leader)}/32");
+            // The route back; a run cancelled during node3's join leaves no token behind.
+            await RootAsync(lab, "node3", $"ip route del unreachable {lab.LanAddress("node1")}/32");
             using (var cancel = new CancellationTokenSource())
             {
                 var cancelled = Deploy(three, kubeconfig, beforeCommand: (node, command) =>
                 {
-                    if (node.Name == WorkerB && IsJoin(command)) cancel.CancelAfter(TimeSpan.FromSeconds(2));
+                    if (node.Name == "node3" && IsJoin(command)) cancel.CancelAfter(TimeSpan.FromSeconds(2));
                 }, cancellation: cancel.Token);
-                Assert.True(cancel.IsCancellationRequested, "the run reached WorkerB's join");
+                Assert.True(cancel.IsCancellationRequested, "the run reached node3's join");
                 Assert.True(cancelled.Result.Stopped && !cancelled.Result.Succeeded, cancelled.Result.ToString());
             }
             Assert.Equal("", await PiClusterTokensAsync());
 
-            // The next run joins WorkerB and leaves the other two as they are; the deploy from fresh nodes ends with
+            // The next run joins node3 and leaves node1 and node2 as they are; the deploy from fresh nodes ends with
             // every check passed.
             var joined = Deploy(three, kubeconfig);
             Assert.True(joined.Host.Failures.Count == 0, Describe(joined.Host));
-            AssertUntouched(joined.Host, Leader, WorkerA);
+            AssertUntouched(joined.Host, "node1", "node2");
             Assert.True(joined.Result.Succeeded, joined.Result.ToString());
             Assert.NotEmpty(joined.Result.Checks);
             Assert.All(joined.Result.Checks, c => Assert.True(c.Passed, $"{c.Node.Name} {c.Check}: {c.Detail}"));
@@ -218,7 +218,7 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
 
             // The verification script a user would write, in Pester.
             var pester = await PesterSuite.RunAsync("cluster", ["-Tag", "Cluster"], TimeSpan.FromMinutes(15),
-                new Dictionary<string, string> { ["PICLUSTER_LAB_CLUSTER"] = three, ["PICLUSTER_LAB_API_SERVER"] = $"https://127.0.0.1:{lab.ApiPortOf(Leader)}" });
+                new Dictionary<string, string> { ["PICLUSTER_LAB_CLUSTER"] = three, ["PICLUSTER_LAB_API_SERVER"] = $"https://127.0.0.1:{lab.ApiPort}" });
             Assert.Equal((0, 0), (pester.Failed, pester.Skipped));
             Assert.True(pester.Passed > 0);
 
@@ -238,21 +238,21 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
             }
 
             // Test-PiCluster fails the right checks, and only those: swap turned on, a node not in the file.
-            await RootAsync(lab, WorkerA, "fallocate -l 16M /picluster-test.swap && chmod 600 /picluster-test.swap && mkswap /picluster-test.swap >/dev/null && swapon /picluster-test.swap");
-            Assert.Equal([$"{WorkerA} Swap"], FailedChecks(three, kubeconfig));
-            await RootAsync(lab, WorkerA, "swapoff /picluster-test.swap && rm -f /picluster-test.swap");
-            // WorkerB is registered but not in this file: the leader's row says so.
-            Assert.Equal([$"{Leader} UnknownNodes"], FailedChecks(ClusterFile(dir.FullName, Leader, WorkerA), kubeconfig));
+            await RootAsync(lab, "node2", "fallocate -l 16M /picluster-test.swap && chmod 600 /picluster-test.swap && mkswap /picluster-test.swap >/dev/null && swapon /picluster-test.swap");
+            Assert.Equal(["node2 Swap"], FailedChecks(three, kubeconfig));
+            await RootAsync(lab, "node2", "swapoff /picluster-test.swap && rm -f /picluster-test.swap");
+            // node3 is registered but not in this file: the leader's row says so.
+            Assert.Equal(["node1 UnknownNodes"], FailedChecks(ClusterFile(dir.FullName, "node1", "node2"), kubeconfig));
 
             await AddedNodeJoinsAloneAsync(four, kubeconfig);
 
             // A stopped kubelet fails that node's checks only.
-            await RootAsync(lab, WorkerB, "systemctl stop kubelet");
+            await RootAsync(lab, "node3", "systemctl stop kubelet");
             await Task.Delay(TimeSpan.FromSeconds(50)); // the API marks a node whose heartbeats stop after 40 s
             var stopped = FailedChecks(four, kubeconfig);
-            Assert.Contains($"{WorkerB} NodeReady", stopped);
-            Assert.All(stopped, f => Assert.StartsWith(WorkerB + " ", f));
-            await RootAsync(lab, WorkerB, "systemctl start kubelet");
+            Assert.Contains("node3 NodeReady", stopped);
+            Assert.All(stopped, f => Assert.StartsWith("node3 ", f));
+            await RootAsync(lab, "node3", "systemctl start kubelet");
         }
         finally
         {
@@ -262,7 +262,7 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
 
 
     /// <summary>
-    /// The added node (prepared, not joined) added to the file and handed a wrong CA pin in its JoinConfiguration: it fails alone
+    /// node5 (prepared, not joined) added to the file and handed a wrong CA pin in its JoinConfiguration: it fails alone
     /// with CaPinRefused, named and left clean, while the cluster's nodes get only its /etc/hosts line; the next run
     /// joins it and changes nothing else, and every check passes on the four nodes.
     /// </summary>

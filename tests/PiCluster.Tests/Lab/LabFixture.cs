@@ -13,11 +13,8 @@ namespace PiCluster.Tests.Lab;
 /// <summary>
 /// Starts the test lab once per test run (<c>tests/lab/lab up</c>) and always tears it down (<c>lab down</c>),
 /// also when starting it failed halfway. Nodes: node1-node3 Raspberry Pi OS-like, node4 GRUB-booted,
-/// node5 Pi-like with 1 GiB of RAM; node6-node9 the same as node1-3 and node5, for the deploy lane
-/// (<see cref="LabDeployCollection"/>), node6's API forwarded too. Every node has a snapshot taken right after its
-/// first boot; <see cref="ResetAsync"/> returns nodes to it in seconds, so tests do not depend on their order.
-/// One lab serves both lab collections: each gets its own instance of this fixture, and the instances share one
-/// <c>lab up</c> and the last of them to be disposed runs <c>lab down</c>.
+/// node5 Pi-like with 1 GiB of RAM. Every node has a snapshot taken right after its first boot;
+/// <see cref="ResetAsync"/> returns nodes to it in seconds, so tests do not depend on their order.
 /// </summary>
 public sealed class LabFixture : IAsyncLifetime
 {
@@ -25,21 +22,11 @@ public sealed class LabFixture : IAsyncLifetime
     public const string GrubNode = "node4";
     public const string LowMemoryNode = "node5";
 
-    /// <summary>The deploy lane's nodes: a control plane (its 6443 forwarded), two workers, and a 1 GiB worker added later.</summary>
-    public static readonly string[] DeployNodes = ["node6", "node7", "node8"];
-    public const string DeployAddedNode = "node9";
-
     private static readonly string[] UpArguments =
     [
         "up", "--node", "node1:pi", "--node", "node2:pi", "--node", "node3:pi",
         "--node", "node4:grub", "--node", "node5:pi:mem=1024",
-        "--node", "node6:pi:api", "--node", "node7:pi", "--node", "node8:pi", "--node", "node9:pi:mem=1024",
     ];
-
-    // The one lab both collections share: started by the first fixture to initialise, stopped by the last disposed.
-    private static readonly SemaphoreSlim SharedGate = new(1, 1);
-    private static Task<string>? _sharedUp;
-    private static int _sharedUsers;
 
     public LabFixture()
     {
@@ -69,52 +56,28 @@ public sealed class LabFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Task<string> up;
-        await SharedGate.WaitAsync();
-        try
-        {
-            _sharedUsers++;
-            up = _sharedUp ??= UpAsync();
-        }
-        finally
-        {
-            SharedGate.Release();
-        }
-        UpOutput = await up; // a failed start fails every collection that shares it
-    }
-
-    public async Task DisposeAsync()
-    {
-        await SharedGate.WaitAsync();
-        try
-        {
-            if (--_sharedUsers > 0) return;
-            _sharedUp = null;
-            if (!Reuse) await RunLabAsync(["down"], TimeSpan.FromMinutes(2));
-        }
-        finally
-        {
-            SharedGate.Release();
-        }
-    }
-
-    /// <summary>Starts the lab (or finds the running one under PILAB_REUSE) and returns what <c>lab up</c> printed.</summary>
-    private async Task<string> UpAsync()
-    {
         if (Reuse && File.Exists(NodesJsonPath))
-            return File.Exists(UpLogPath) ? File.ReadAllText(UpLogPath) : "";
+        {
+            UpOutput = File.Exists(UpLogPath) ? File.ReadAllText(UpLogPath) : "";
+            return;
+        }
         if (!OnPath("qemu-system-x86_64") || !OnPath("qemu-img"))
             throw new InvalidOperationException(
                 "The lab tests need qemu (qemu-system-x86, qemu-utils) and the image tools: run tests/lab/ci-prereqs as root.");
         await RunLabAsync(["down"], TimeSpan.FromMinutes(2)); // a lab left behind by a crashed run
         var up = await RunLabAsync(UpArguments, TimeSpan.FromMinutes(60));
+        UpOutput = up.Out + up.Err;
+        if (up.Exit == 0) File.WriteAllText(UpLogPath, UpOutput);
         if (up.Exit != 0)
         {
             await RunLabAsync(["down"], TimeSpan.FromMinutes(2));
             throw new InvalidOperationException($"lab up failed (exit {up.Exit}):\n{up.Out}\n{up.Err}");
         }
-        File.WriteAllText(UpLogPath, up.Out + up.Err);
-        return up.Out + up.Err;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (!Reuse) await RunLabAsync(["down"], TimeSpan.FromMinutes(2));
     }
 
     private string UpLogPath => Path.Combine(StateDir, "up.log");
@@ -158,9 +121,6 @@ public sealed class LabFixture : IAsyncLifetime
 
     /// <summary>The node's SSH port on 127.0.0.1 (from nodes.json).</summary>
     public int SshPort(string node) => Node(node).GetProperty("sshPort").GetInt32();
-
-    /// <summary>The node's 6443 forwarded to this port on 127.0.0.1 (the first node's, and node6's: see <see cref="UpArguments"/>).</summary>
-    public int ApiPortOf(string node) => Node(node).GetProperty("apiPort").GetInt32();
 
     /// <summary>The node's address on the lab LAN (eth0).</summary>
     public string LanAddress(string node) => Node(node).GetProperty("lanAddress").GetString()!;

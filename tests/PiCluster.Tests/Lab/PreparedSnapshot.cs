@@ -13,9 +13,10 @@ namespace PiCluster.Tests.Lab;
 
 /// <summary>
 /// node1-3 prepared (Initialize-PiNode with its reboot, the runtime, the Kubernetes packages) and not yet initialised:
-/// the lab snapshot "prepared". The first of ClusterLabTests and ControlPlaneLabTests to run prepares the nodes as an
-/// admin would and takes it; the other restores it in seconds instead of preparing the same three nodes again. (The
-/// deploy test prepares its own nodes from fresh, in its own lane: <see cref="LabDeployCollection"/>.)
+/// the lab snapshot "prepared". DeployLabTests takes it in the middle of its cold deploy from fresh nodes, once the
+/// three are prepared and before the leader's kubeadm configuration, so that ClusterLabTests and ControlPlaneLabTests
+/// restore it in seconds instead of preparing the same three nodes again (that cost CI about 15 minutes). Run alone or in
+/// another order, the first of them that finds no snapshot prepares the nodes as an admin would and takes it.
 /// </summary>
 internal static class PreparedSnapshot
 {
@@ -23,8 +24,8 @@ internal static class PreparedSnapshot
     public static readonly string[] Nodes = ["node1", "node2", "node3"];
 
     /// <summary>
-    /// node1-3 as a three-node cluster file has them: Initialize-PiNode's /etc/hosts then lists these three only (the
-    /// lab's file lists every node of both lanes).
+    /// node1-3 as the deploy's three-node cluster file has them: Initialize-PiNode's /etc/hosts then lists these three, as
+    /// on the deploy's nodes (the lab's file lists five nodes).
     /// </summary>
     public static IReadOnlyList<PiNode> PiNodes(LabFixture lab)
     {
@@ -47,9 +48,9 @@ internal static class PreparedSnapshot
     }
 
     /// <summary>
-    /// Restores the snapshot; false when there is none. A snapshot taken during a run would hold that run's lock, whose
-    /// lease counts on the node's monotonic clock (which the restore winds back): any lock is removed, because no run
-    /// that held it goes on.
+    /// Restores the snapshot; false when there is none. Taken mid-deploy, it holds that run's lock, whose lease counts on
+    /// the node's monotonic clock (which the restore winds back) and whose client process is this test process, still
+    /// alive: the lock is removed, because the run that held it is over.
     /// </summary>
     public static async Task<bool> RestoreAsync(LabFixture lab)
     {
