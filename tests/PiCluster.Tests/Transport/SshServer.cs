@@ -243,7 +243,7 @@ public static class Transports
 {
     /// <summary>
     /// The connect bound for the loopback sshd: a handshake takes well under a second, but in CI the unit tests run beside
-    /// nine emulated nodes booting on two cores, and one SSH.NET handshake then ran out of a 5-second bound.
+    /// the lab's emulated nodes booting on two cores, and one SSH.NET handshake then ran out of a 5-second bound.
     /// </summary>
     public static readonly TimeSpan LoopbackConnectTimeout = TimeSpan.FromSeconds(30);
 
