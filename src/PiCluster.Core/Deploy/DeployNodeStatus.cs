@@ -12,7 +12,7 @@ public enum DeployNodeStatus
     /// <summary>A dry run (-WhatIf, or -Confirm answered no): some phase would change the node; nothing was changed.</summary>
     Planned,
 
-    /// <summary>A phase that the node needs did not run, because the leader failed.</summary>
+    /// <summary>A phase that the node needs did not run: the leader failed, or the run was stopped before its end.</summary>
     Incomplete,
 
     /// <summary>A phase failed on the node; it took no part in the later phases.</summary>

@@ -66,12 +66,19 @@ public sealed class DeployRecorder : IRunHost
         return approved;
     }
 
-    /// <summary>The summary of what was recorded so far.</summary>
-    public DeployResult Result(string cluster) =>
-        new(cluster, _nodes.Select(Summarize).ToList(), _clock.Elapsed,
-            _results.Values.SelectMany(r => r).Select(r => r.Data).OfType<IReadOnlyList<Checks.Cluster.ClusterCheckResult>>().FirstOrDefault());
+    /// <summary>What a node that had not failed is told when the run was stopped before its end.</summary>
+    public const string StoppedMessage = "The run was stopped before its last phase: run it again to finish.";
 
-    private DeployNodeResult Summarize(PiNode node)
+    /// <summary>
+    /// The summary of what was recorded so far. <paramref name="stopped"/>: the run was cancelled (Ctrl+C) before its
+    /// end, so no node that had not failed went through every phase: each is Incomplete, and the deploy did not succeed.
+    /// </summary>
+    public DeployResult Result(string cluster, bool stopped = false) =>
+        new(cluster, _nodes.Select(n => Summarize(n, stopped)).ToList(), _clock.Elapsed,
+            _results.Values.SelectMany(r => r).Select(r => r.Data).OfType<IReadOnlyList<Checks.Cluster.ClusterCheckResult>>().FirstOrDefault(),
+            stopped);
+
+    private DeployNodeResult Summarize(PiNode node, bool stopped)
     {
         var results = _results[node];
         var changed = results.Where(r => r.Status == StepStatus.Changed).ToList();
@@ -81,12 +88,12 @@ public sealed class DeployRecorder : IRunHost
         var failure = _failures.TryGetValue(node, out var f) ? f : null;
         var planned = _planned[node];
         var status = failure is not null ? DeployNodeStatus.Failed
-            : notRun is not null ? DeployNodeStatus.Incomplete
+            : notRun is not null || stopped ? DeployNodeStatus.Incomplete
             : planned.Count > 0 ? DeployNodeStatus.Planned
             : changed.Count > 0 ? DeployNodeStatus.Changed
             : DeployNodeStatus.Unchanged;
         var duration = results.Aggregate(TimeSpan.Zero, (sum, r) => sum + r.Duration);
         return new DeployNodeResult(node, status, changed.Select(r => r.Step).ToList(), planned.ToList(), changes, reboots, duration,
-            failure?.Step, failure?.Detail ?? notRun?.Message);
+            failure?.Step, failure?.Detail ?? notRun?.Message ?? (stopped ? StoppedMessage : null));
     }
 }

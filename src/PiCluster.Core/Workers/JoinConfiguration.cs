@@ -22,9 +22,9 @@ public static class JoinConfiguration
     /// <param name="nodeName">The node's name in the cluster file.</param>
     /// <param name="criSocket">The container runtime's CRI endpoint (<see cref="CriSockets"/>).</param>
     /// <param name="lanAddress">The node's static LAN address.</param>
-    /// <param name="discoveryTimeout">How long kubeadm may try to reach the API server (a Go duration).</param>
+    /// <param name="discoveryTimeout">How long kubeadm may try to reach the API server (whole seconds; 2 minutes if not given).</param>
     public static string Generate(string apiServerEndpoint, string token, string caPin, string nodeName, string criSocket, string lanAddress,
-        string discoveryTimeout = "2m0s")
+        TimeSpan? discoveryTimeout = null)
     {
         foreach (var (name, value) in new[] { (nameof(apiServerEndpoint), apiServerEndpoint), (nameof(token), token), (nameof(caPin), caPin),
                      (nameof(nodeName), nodeName), (nameof(criSocket), criSocket), (nameof(lanAddress), lanAddress) })
@@ -48,8 +48,16 @@ public static class JoinConfiguration
                         YamlText.Map(("name", YamlText.Text("node-ip")), ("value", YamlText.Text(lanAddress))),
                     })))),
                 ("timeouts", YamlText.Map(
-                    ("discovery", YamlText.Text(discoveryTimeout)),
+                    ("discovery", YamlText.Text(GoDuration(discoveryTimeout ?? TimeSpan.FromMinutes(2)))),
                     ("tlsBootstrap", YamlText.Text("5m0s"))))),
         });
+    }
+
+    /// <summary>A whole-second Go duration as kubeadm writes one: 2m0s, 45s.</summary>
+    private static string GoDuration(TimeSpan t)
+    {
+        var seconds = (long)Math.Ceiling(t.TotalSeconds);
+        if (seconds < 1) throw new ArgumentOutOfRangeException(nameof(t), t, "The discovery timeout must be at least a second.");
+        return seconds < 60 ? $"{seconds}s" : $"{seconds / 60}m{seconds % 60}s";
     }
 }

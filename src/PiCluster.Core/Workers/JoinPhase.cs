@@ -68,7 +68,7 @@ public sealed class JoinPhase : ClusterPhase
             changes.Add(new Change(kubelet.CaPin == cluster.CaPin
                 ? $"reset the node (kubeadm reset -f): its kubelet.conf is of this cluster, but no node {node.Name} is registered"
                 : $"reset the node (kubeadm reset -f): its kubelet.conf is of another cluster (CA {kubelet.CaPin ?? "unknown"}, this cluster's is {cluster.CaPin})"));
-        var config = JoinConfiguration.Generate(endpoint, TokenStandIn, cluster.CaPin, node.Name, criSocket, node.LanAddress);
+        var config = JoinConfiguration.Generate(endpoint, TokenStandIn, cluster.CaPin, node.Name, criSocket, node.LanAddress, _options.DiscoveryTimeout);
         changes.Add(new Change($"kubeadm join --config {JoinConfiguration.RemotePath} (mode 0600, removed after the join) through {endpoint}, CA pinned to {cluster.CaPin}",
             $"--- /dev/null\n+++ {JoinConfiguration.RemotePath}\n" + string.Concat(config.TrimEnd('\n').Split('\n').Select(l => "+" + l + "\n"))));
         changes.Add(new Change($"wait up to {_options.ReadyTimeout.TotalSeconds:0} s for node {node.Name} to be Ready"));
@@ -89,7 +89,8 @@ public sealed class JoinPhase : ClusterPhase
             context.Verbose($"{node.Name}: {Name}: reset the kubelet of another cluster");
         }
 
-        var config = JoinConfiguration.Generate(token.Value.ApiServerEndpoint, token.Value.Token, token.Value.CaPin, node.Name, planned.CriSocket, node.LanAddress);
+        var config = JoinConfiguration.Generate(token.Value.ApiServerEndpoint, token.Value.Token, token.Value.CaPin, node.Name, planned.CriSocket, node.LanAddress,
+            _options.DiscoveryTimeout);
         var result = await context.Session.RunAsync(new RemoteCommand(
             RemoteScripts.Compose("join-apply", new Dictionary<string, string> { ["PICLUSTER_CONFIG"] = JoinConfiguration.RemotePath }),
             asRoot: true, input: config, timeout: _options.JoinTimeout, display: $"{Name}: kubeadm join --config {JoinConfiguration.RemotePath}"),

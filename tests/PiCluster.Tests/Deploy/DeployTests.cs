@@ -195,6 +195,26 @@ public sealed class DeployTests
     }
 
     [Fact]
+    public void ARunStoppedBeforeItsEndIsNotSucceededAndNoNodeIsReportedAsThroughEveryPhase()
+    {
+        using var cluster = new FakeCluster(converged: true, addedWorker: true);
+        using var stop = new CancellationTokenSource();
+        // Ctrl+C once the leader's phases are done and the joins are asked for.
+        var host = new RecordingRunHost { Answer = (_, action) => { if (Phase(action) == "Join") stop.Cancel(); return false; } };
+        var recorder = new DeployRecorder(host, cluster.Nodes);
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            new PhaseRunner(cluster.Connector, new RunOptions()).Run(cluster.Nodes, DeployPlan.Phases(cluster.Options()), recorder, stop.Token));
+
+        var stopped = recorder.Result(cluster.Definition.Name, stopped: true);
+        Assert.True(stopped.Stopped);
+        Assert.False(stopped.Succeeded);
+        Assert.All(stopped.Nodes, n => Assert.Equal((DeployNodeStatus.Incomplete, DeployRecorder.StoppedMessage), (n.Status, n.Error)));
+        Assert.StartsWith("homelab: stopped", stopped.ToString(), StringComparison.Ordinal);
+        // The same record read as a finished run would have passed the nodes that were through: stopping is what fails it.
+        Assert.False(recorder.Result(cluster.Definition.Name).Stopped);
+    }
+
+    [Fact]
     public void AFailedLeaderStopsThePhasesThatNeedItAndTheWorkersGoOn()
     {
         using var cluster = new FakeCluster(converged: false);

@@ -47,7 +47,7 @@ public sealed class KubeconfigOverSshTests : IDisposable
         var path = Path.Combine(_home, ".kube", "config");
         var host = new RecordingRunHost();
 
-        new ClusterRunner(Transports.Connector(transport), new RunOptions { Connect = new ConnectOptions { ConnectTimeout = TimeSpan.FromSeconds(5) } })
+        new ClusterRunner(Transports.Connector(transport), new RunOptions { Connect = new ConnectOptions { ConnectTimeout = Transports.LoopbackConnectTimeout } })
             .Run(new[] { node }, new NodeStep[] { new KubeconfigStep(new KubeconfigOptions(path)) }, host, CancellationToken.None);
 
         Assert.Empty(host.Failures);

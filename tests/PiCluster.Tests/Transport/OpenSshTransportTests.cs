@@ -16,7 +16,7 @@ namespace PiCluster.Tests.Transport;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class OpenSshTransportTests
 {
-    private static readonly ConnectOptions Strict = new() { ConnectTimeout = TimeSpan.FromSeconds(5) };
+    private static readonly ConnectOptions Strict = new() { ConnectTimeout = Transports.LoopbackConnectTimeout };
 
     private static async Task<ITransportSession> Open(SshTransport transport, SshServer server, ConnectOptions? options = null, PiNode? node = null) =>
         (ITransportSession)await Transports.Connector(transport).OpenAsync(node ?? server.Node(), options ?? Strict, CancellationToken.None);

@@ -24,7 +24,7 @@ public class RunLockOverSshTests
 {
     private static RunOptions Options(int leaseSeconds = 6, bool force = false) => new()
     {
-        Connect = new ConnectOptions { ConnectTimeout = TimeSpan.FromSeconds(5) },
+        Connect = new ConnectOptions { ConnectTimeout = Transports.LoopbackConnectTimeout },
         LockLease = TimeSpan.FromSeconds(leaseSeconds),
         TakeOverLock = force,
     };

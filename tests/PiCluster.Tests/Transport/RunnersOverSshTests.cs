@@ -17,7 +17,7 @@ namespace PiCluster.Tests.Transport;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class RunnersOverSshTests
 {
-    private static readonly RunOptions Options = new() { Connect = new ConnectOptions { ConnectTimeout = TimeSpan.FromSeconds(5) } };
+    private static readonly RunOptions Options = new() { Connect = new ConnectOptions { ConnectTimeout = Transports.LoopbackConnectTimeout } };
 
     [Theory]
     [MemberData(nameof(Transports.Both), MemberType = typeof(Transports))]

@@ -18,7 +18,7 @@ namespace PiCluster.Tests.Transport;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class SshConfigCheckTests
 {
-    private static readonly ConnectOptions Strict = new() { ConnectTimeout = TimeSpan.FromSeconds(5) };
+    private static readonly ConnectOptions Strict = new() { ConnectTimeout = Transports.LoopbackConnectTimeout };
 
     /// <summary>A node whose config file is the server's client config plus <paramref name="extra"/> lines in front.</summary>
     private static PiNode NodeWithConfig(SshServer server, string extra, out string file)
@@ -94,7 +94,7 @@ public class SshConfigCheckTests
         server.TrustHostKey();
         var marker = Path.Combine(server.Directory, "exec-ran");
         var node = NodeWithConfig(server, $"Match exec \"touch {marker}\"\n  ServerAliveInterval 30\nHost *", out _);
-        await using var session = await Open(transport, node, new ConnectOptions { ConnectTimeout = TimeSpan.FromSeconds(5), AllowSshConfigCommands = true });
+        await using var session = await Open(transport, node, new ConnectOptions { ConnectTimeout = Transports.LoopbackConnectTimeout, AllowSshConfigCommands = true });
         Assert.Equal("ok\n", (await session.RunAsync(new RemoteCommand("echo ok"), default)).Stdout);
         Assert.True(File.Exists(marker));
     }
@@ -117,7 +117,7 @@ public class SshConfigCheckTests
     {
         using var server = SshServer.Start();
         var node = NodeWithConfig(server, $"UserKnownHostsFile {knownHosts}", out var file);
-        var e = await Assert.ThrowsAsync<NodeException>(() => Open(transport, node, new ConnectOptions { ConnectTimeout = TimeSpan.FromSeconds(5), AcceptNewHostKey = true }));
+        var e = await Assert.ThrowsAsync<NodeException>(() => Open(transport, node, new ConnectOptions { ConnectTimeout = Transports.LoopbackConnectTimeout, AcceptNewHostKey = true }));
         Assert.Equal(NodeErrorKind.SshConfigUnsafe, e.Kind);
         Assert.Contains("-AcceptNewHostKey", e.Message);
         Assert.Contains(knownHosts, e.Message);
@@ -133,7 +133,7 @@ public class SshConfigCheckTests
         // ssh accepts the key but cannot write it (no such folder), warns, and connects anyway.
         var missing = Path.Combine(server.Directory, "missing", "known_hosts");
         var node = NodeWithConfig(server, $"UserKnownHostsFile {missing}", out _);
-        var accept = new ConnectOptions { ConnectTimeout = TimeSpan.FromSeconds(5), AcceptNewHostKey = true };
+        var accept = new ConnectOptions { ConnectTimeout = Transports.LoopbackConnectTimeout, AcceptNewHostKey = true };
         if (transport == SshTransport.SshNet)
         {
             // SSH.NET records the key itself (making the folder, as OpenSSH does not), and the check after it finds it.

@@ -24,7 +24,7 @@ namespace PiCluster.Tests.Transport;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class SshNetTransportTests(ITestOutputHelper output)
 {
-    private static readonly ConnectOptions Strict = new() { ConnectTimeout = TimeSpan.FromSeconds(5) };
+    private static readonly ConnectOptions Strict = new() { ConnectTimeout = Transports.LoopbackConnectTimeout };
 
     private static async Task<ITransportSession> Open(SshServer server, ConnectOptions? options = null, PiNode? node = null) =>
         (ITransportSession)await new SshNetConnector().OpenAsync(node ?? server.Node(), options ?? Strict, CancellationToken.None);
@@ -65,7 +65,7 @@ public class SshNetTransportTests(ITestOutputHelper output)
     {
         using var server = SshServer.Start();
         Assert.NotEqual(0, Ssh(server, "yes").Exit); // unknown to ssh at first
-        await using (var s = await Open(server, new ConnectOptions { AcceptNewHostKey = true, ConnectTimeout = TimeSpan.FromSeconds(5) }))
+        await using (var s = await Open(server, new ConnectOptions { AcceptNewHostKey = true, ConnectTimeout = Transports.LoopbackConnectTimeout }))
             Assert.Equal(0, (await s.RunAsync(new RemoteCommand("true"), default)).ExitCode);
         var (exit, err) = Ssh(server, "yes");
         Assert.True(exit == 0, err);

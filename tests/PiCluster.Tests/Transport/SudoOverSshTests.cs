@@ -22,7 +22,7 @@ public class SudoOverSshTests
 {
     private static ConnectOptions Options(string? password) => new()
     {
-        ConnectTimeout = TimeSpan.FromSeconds(5),
+        ConnectTimeout = Transports.LoopbackConnectTimeout,
         SudoPassword = password is null ? null : Secure(password),
     };
 

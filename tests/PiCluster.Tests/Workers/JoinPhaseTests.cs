@@ -88,6 +88,17 @@ public class JoinPhaseTests
         Assert.Throws<ArgumentException>(() => JoinConfiguration.Generate("a:6443", "t\nkind: x", pin, "node2", "unix:///x", "10.0.0.2"));
     }
 
+    [Theory]
+    [InlineData(45, "45s")]
+    [InlineData(90, "1m30s")]
+    [InlineData(300, "5m0s")]
+    public void TheDiscoveryTimeoutIsWrittenAsAGoDuration(int seconds, string expected)
+    {
+        var yaml = JoinConfiguration.Generate("a:6443", "abcdef.0123456789abcdef", "sha256:" + new string('c', 64), "node2", "unix:///x", "10.0.0.2",
+            TimeSpan.FromSeconds(seconds));
+        Assert.Contains($"\n  discovery: {expected}\n", yaml, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AllWorkersJoinWithOneTokenWhichIsDeletedAfterTheRunAndNeverShown()
     {

@@ -59,7 +59,15 @@ public sealed class RestartStep : NodePrepStep
     public override async Task<object?> ApplyAsync(StepPlan plan, StepContext context)
     {
         var facts = (Facts)plan.Facts!;
-        await ApplyScriptAsync(context, "prep-restart-reboot", "schedule a reboot").ConfigureAwait(false);
+        try
+        {
+            await ApplyScriptAsync(context, "prep-restart-reboot", "schedule a reboot").ConfigureAwait(false);
+        }
+        catch (NodeException e) when (e.Kind == NodeErrorKind.NodeUnreachable)
+        {
+            // The connection went down before the command's answer came back: on a loaded board (or emulated node) the
+            // reboot it scheduled can begin first. The wait below tells a reboot from none: it needs a new boot id.
+        }
 
         var clock = Stopwatch.StartNew();
         while (true)

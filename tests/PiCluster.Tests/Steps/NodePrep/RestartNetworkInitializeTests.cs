@@ -43,6 +43,31 @@ public class RestartStepTests
     }
 
     [Fact]
+    public async Task AConnectionLostWhileSchedulingTheRebootIsTheRebootUnderWay()
+    {
+        // Under load the scheduled reboot can begin before the command's answer is back: ssh then exits 255.
+        var reads = 0;
+        var session = Create(Node1, new() { ["prep-restart-facts"] = Facts("x") }, command =>
+            command.Script.Contains("systemctl reboot", StringComparison.Ordinal) ? throw new NodeException(NodeErrorKind.NodeUnreachable, "ssh failed: (no message)")
+            : command.Script == RemoteScripts.Compose("boot-id") ? FakeNodeSession.Ok(++reads < 2 ? "old-boot\n" : "new-boot\n") : null);
+        var step = new RestartStep(TimeSpan.FromSeconds(10)) { PollInterval = TimeSpan.FromMilliseconds(1) };
+        await step.ApplyAsync(await step.PlanAsync(Context(session)), Context(session));
+        Assert.Equal(2, reads);
+        Assert.Equal("Restart: verify after boot", Applied(session).Last().Display);
+    }
+
+    [Fact]
+    public async Task AFailedRebootCommandThatLeavesTheNodeUpStillFailsTheStep()
+    {
+        var session = Create(Node1, new() { ["prep-restart-facts"] = Facts("x") }, command =>
+            command.Script.Contains("systemctl reboot", StringComparison.Ordinal) ? new CommandResult(1, "", "Failed to start transient timer unit")
+            : command.Script == RemoteScripts.Compose("boot-id") ? FakeNodeSession.Ok("old-boot\n") : null);
+        var step = new RestartStep(TimeSpan.FromSeconds(5)) { PollInterval = TimeSpan.FromMilliseconds(1) };
+        var error = await Assert.ThrowsAsync<NodeException>(async () => await step.ApplyAsync(await step.PlanAsync(Context(session)), Context(session)));
+        Assert.Contains("transient timer", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ANodeThatDoesNotComeBackNamesTheBackupAndHowToRestoreIt()
     {
         var session = Create(Node1, new() { ["prep-restart-facts"] = Facts("x") }, command =>
