@@ -35,9 +35,9 @@ public sealed class DeployResult
 
     /// <summary>
     /// Every node went through every phase (Unchanged, Changed, or in a dry run Planned): none failed or was left
-    /// incomplete, and no check of Error severity failed.
+    /// incomplete (a stopped run leaves every node Incomplete or Failed), and no check of Error severity failed.
     /// </summary>
-    public bool Succeeded => !Stopped && Nodes.Count > 0 && Nodes.All(n => n.Status is DeployNodeStatus.Unchanged or DeployNodeStatus.Changed or DeployNodeStatus.Planned)
+    public bool Succeeded => Nodes.Count > 0 && Nodes.All(n => n.Status is DeployNodeStatus.Unchanged or DeployNodeStatus.Changed or DeployNodeStatus.Planned)
         && Checks.All(c => c.Passed || c.Severity != PiCluster.Checks.CheckSeverity.Error);
 
     /// <summary>A dry run: nothing was changed anywhere, and some phase would have changed something.</summary>

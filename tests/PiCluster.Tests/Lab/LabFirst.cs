@@ -9,8 +9,8 @@ namespace PiCluster.Tests.Lab;
 
 /// <summary>
 /// Starts the lab collection before every other: its first test boots the lab (minutes) and its tests run one after
-/// another for most of the run, so it is the run's critical path. xUnit's own order (by collection id) let about 200
-/// unit-test collections go first, which held back <c>lab up</c> by 3.5 minutes of a CI run. The rest keep that order.
+/// another for most of the run, so it is the run's critical path. xUnit's own collection order is random per run: in one
+/// CI run it let unit-test collections go first and held back <c>lab up</c> by 3.5 minutes. The rest keep that order.
 /// </summary>
 public sealed class LabFirst : ITestCollectionOrderer
 {
