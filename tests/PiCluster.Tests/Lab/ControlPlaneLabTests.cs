@@ -10,7 +10,11 @@ using PiCluster.ControlPlane;
 using PiCluster.Engine;
 using PiCluster.Engine.Phases;
 using PiCluster.Steps.Kubeconfig;
+using PiCluster.Steps.Kubernetes;
+using PiCluster.Steps.NodePrep;
+using PiCluster.Steps.Runtime;
 using PiCluster.Tests.Fakes;
+using PiCluster.Transport;
 using Xunit;
 using Xunit.Abstractions;
 using static PiCluster.Tests.Lab.LabRuns;
@@ -18,7 +22,11 @@ using static PiCluster.Tests.Lab.LabRuns;
 namespace PiCluster.Tests.Lab;
 
 /// <summary>
-/// Initialize-PiControlPlane and Install-PiPodNetwork (issue 11 items 2 and 3) on three prepared lab nodes: -WhatIf
+/// First the three prepared lab nodes themselves (<see cref="PreparedSnapshot"/>: DeployLabTests prepares them from fresh
+/// nodes): the runtime and the Kubernetes packages in place (issue 5), Initialize-PiNode's changes in effect (issue 4),
+/// the three preparation cmdlets together converged in one connection and at most three round trips per node over
+/// either transport (issue 14), and Install-PiContainerRuntime repairing a Docker-style containerd config. Then
+/// Initialize-PiControlPlane and Install-PiPodNetwork (issue 11 items 2 and 3) on those nodes: -WhatIf
 /// plans every phase and leaves /etc/kubernetes and /etc/cni byte for byte as they were; subnets that overlap the LAN or
 /// a node's route are refused before any change; an init that fails (port 6443 taken) fails clearly and leaves node1
 /// clean, and succeeds once the port is free; flannel from the lab's manifest URL with its SHA-256; second runs
@@ -62,6 +70,14 @@ public sealed class ControlPlaneLabTests(LabFixture lab, ITestOutputHelper outpu
         return (host, connector);
     }
 
+    /// <summary>Several commands as root in one SSH round trip; one trimmed output per command.</summary>
+    private async Task<string[]> RootEach(string node, params string[] commands)
+    {
+        const string Marker = "@@pilab-next@@";
+        var outputs = await RootAsync(lab, node, string.Join($"; echo {Marker}; ", commands) + $"; echo {Marker}");
+        return outputs.Split(Marker + "\n").Take(commands.Length).Select(o => o.Trim()).ToArray();
+    }
+
     private static ClusterPhase[] ControlPlane() =>
         [new NetworkFactsPhase(), new KubeadmConfigPhase(), new ImagePullPhase(TimeSpan.FromMinutes(20)), new KubeadmInitPhase(TimeSpan.FromMinutes(20))];
 
@@ -92,6 +108,88 @@ public sealed class ControlPlaneLabTests(LabFixture lab, ITestOutputHelper outpu
     {
         Assert.NotNull(lab.RepoPort);
         await PreparedSnapshot.RestoreOrMakeAsync(lab);
+        // The prepared nodes as DeployLabTests' cold deploy left them before its kubeadm init: preparation in effect,
+        // the runtime and packages in place, and second runs that change nothing over either transport.
+        var nodes = PreparedSnapshot.PiNodes(lab);
+        NodeStep[] packageSteps = [new ContainerRuntimeStep(), new KubernetesPackagesStep()];
+
+        // Install-PiContainerRuntime and Install-PiKubernetes left containerd with its CRI plugin and the packages from
+        // the lab's signed repository, pinned and held.
+        foreach (var node in nodes)
+        {
+            var facts = await RootEach(node.Name, "cat /etc/containerd/config.toml", "ctr plugins ls | awk '$2 == \"cri\" { print $NF }'",
+                "crictl info >/dev/null && echo answers", "apt-mark showhold", "dpkg-query -W -f='${Version}' kubeadm",
+                "systemctl is-enabled kubelet", "cat /etc/apt/sources.list.d/kubernetes.list");
+            Assert.Equal((true, "registry.k8s.io/pause:3.10.1", false), ContainerdConfig.Read(facts[0]));
+            Assert.Equal("ok", facts[1]);
+            Assert.Equal("answers", facts[2]); // through /etc/crictl.yaml
+            Assert.Equal("kubeadm\nkubectl\nkubelet", facts[3]);
+            Assert.Equal("1.34.2-1.1", facts[4]); // a minor channel takes its newest patch: the lab repository's newest 1.34
+            Assert.Equal("enabled", facts[5]);
+            Assert.Contains("deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] http://10.0.2.2:", facts[6]);
+            Assert.DoesNotContain("trusted", facts[6]);
+        }
+
+        // Initialize-PiNode's changes are in effect after its reboot.
+        foreach (var node in nodes)
+        {
+            var facts = await RootEach(node.Name, "cat /proc/cmdline", "tail -n +2 /proc/swaps | wc -l",
+                "cat /sys/fs/cgroup/cgroup.controllers", "lsmod | grep -cE '^(overlay|br_netfilter) '",
+                "sysctl -n net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables net.ipv4.ip_forward", "hostname");
+            Assert.Contains("cgroup_enable=cpuset cgroup_enable=memory cgroup_memory=1", facts[0]);
+            Assert.Equal("0", facts[1]);
+            Assert.Contains("memory", facts[2].Split(' '));
+            Assert.Equal("2", facts[3]);
+            Assert.Equal("1\n1\n1", facts[4]);
+            Assert.Equal(node.Name, facts[5]);
+        }
+
+        // Converged: the preparation cmdlets change nothing (and do not reboot)...
+        var (converged, convergedConnector) = Run(nodes, [InitializeNodeStep.Create(Preparation(skipTimeSyncWait: true)), .. packageSteps]);
+        Assert.True(converged.Failures.Count == 0, Describe(converged));
+        Assert.Equal(9, converged.Results.Count());
+        Assert.All(converged.Results, r => Assert.Equal(StepStatus.Unchanged, r.Status));
+        // ... and cost one connection and at most three round trips per node: the lock, every step's facts, the release.
+        foreach (var node in nodes)
+        {
+            var session = convergedConnector.Sessions[node.Name];
+            output.WriteLine($"converged preparation, {node.Name}: {session.Connections} connection(s), {session.RoundTrips} round trip(s)");
+            Assert.Equal(1, convergedConnector.Opens[node.Name]);
+            Assert.Equal(1, session.Connections);
+            Assert.InRange(session.RoundTrips, 1, 3);
+        }
+
+        // ... and over SSH.NET too (DeployLabTests prepares its fourth node over SSH.NET from fresh).
+        var (againSshNet, againSshNetConnector) = Run(nodes, [InitializeNodeStep.Create(Preparation(skipTimeSyncWait: true)), .. packageSteps],
+            transport: SshTransport.SshNet);
+        Assert.True(againSshNet.Failures.Count == 0, Describe(againSshNet));
+        Assert.All(againSshNet.Results, r => Assert.Equal(StepStatus.Unchanged, r.Status));
+        foreach (var node in nodes)
+        {
+            var session = againSshNetConnector.Sessions[node.Name];
+            output.WriteLine($"converged preparation over SSH.NET, {node.Name}: {session.Connections} connection(s), {session.RoundTrips} round trip(s)");
+            Assert.Equal((1, 1), (againSshNetConnector.Opens[node.Name], session.Connections));
+            Assert.InRange(session.RoundTrips, 1, 3);
+        }
+
+        // Install-PiContainerRuntime repairs what a Docker package leaves (the CRI plugin disabled), keeping the user's section.
+        await RootAsync(lab, "node3", "printf '%s\\n' 'disabled_plugins = [\"cri\"]' '' " +
+            "'[plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"docker.io\"]' '  endpoint = [\"https://mirror.lab.invalid\"]' " +
+            "> /etc/containerd/config.toml && systemctl restart containerd");
+        Assert.NotEqual("ok", (await RootEach("node3", "ctr plugins ls | awk '$2 == \"cri\" { print $NF }'"))[0]);
+        var node3 = nodes.Where(n => n.Name == "node3").ToList();
+        var repair = RunSteps(node3, new ContainerRuntimeStep());
+        Assert.True(repair.Failures.Count == 0, Describe(repair));
+        var repaired = Assert.Single(repair.Results);
+        Assert.Equal(StepStatus.Changed, repaired.Status);
+        Assert.Contains(repaired.Changes, c => c.Description.Contains("enable the CRI plugin"));
+        var after = await RootEach("node3", "cat /etc/containerd/config.toml", "ctr plugins ls | awk '$2 == \"cri\" { print $NF }'", "ls /etc/containerd/config.toml.picluster-*.bak");
+        Assert.Contains("endpoint = [\"https://mirror.lab.invalid\"]", after[0]);
+        Assert.Equal((true, "registry.k8s.io/pause:3.10.1", false), ContainerdConfig.Read(after[0]));
+        Assert.Equal("ok", after[1]);
+        Assert.NotEmpty(after[2]);
+        Assert.Equal(StepStatus.Unchanged, Assert.Single(RunSteps(node3, new ContainerRuntimeStep()).Results).Status);
+
         var before = await FileStateAsync();
 
         // -WhatIf: every phase's plan, nothing changed.

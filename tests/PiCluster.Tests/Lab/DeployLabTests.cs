@@ -153,8 +153,8 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
             // The same fresh nodes for real (preparation with its reboot, runtime, packages, init, flannel, joins), with
             // node3's route to the API cut when its join starts (a route added earlier would not outlive its reboot):
             // node3 fails alone, named, and is left clean; node2 joins. Once the three are prepared, before the leader's
-            // kubeadm configuration, the run pauses for the "prepared" snapshot that ClusterLabTests and
-            // ControlPlaneLabTests restore (PreparedSnapshot).
+            // kubeadm configuration, the run pauses for the "prepared" snapshot that ControlPlaneLabTests restores
+            // (PreparedSnapshot).
             // Meanwhile node5, which joins later, is prepared in runs of its own (Initialize-PiNode's phase over SSH.NET,
             // then the runtime and the packages), so that adding it to the file below costs its join and not a second
             // cold preparation of this test.
@@ -176,6 +176,8 @@ public sealed class DeployLabTests(LabFixture lab, ITestOutputHelper output)
             Assert.True(added.Initialized.Host.Failures.Count == 0, Describe(added.Initialized.Host));
             Assert.Equal(SshTransport.SshNet, added.Initialized.Connector.Sessions[Added].Transport);
             Assert.Contains(added.Initialized.Host.Results, r => r.Step == "Initialize" && r.Status == StepStatus.Changed);
+            // Its reboot, waited out over SSH.NET (a reconnect that needs a new boot id): the lab's one SSH.NET reboot.
+            Assert.Equal(1, added.Initialized.Result.Nodes.Single().Reboots);
             Assert.True(added.Installed.Host.Failures.Count == 0, Describe(added.Installed.Host));
             Assert.Equal((1, 1), (routeCut, snapshots));
             // Fresh nodes: every preparation phase changed each of them.

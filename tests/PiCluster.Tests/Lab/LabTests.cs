@@ -34,19 +34,6 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_flag_added_to_cmdline_txt_shows_in_proc_cmdline_after_a_reboot()
-    {
-        await lab.ResetAsync("node2");
-        await lab.SshOkAsync("node2", "f=/boot/firmware/cmdline.txt; sudo cp $f $f.bak && sed '1s/$/ pilab.test=flag1/' $f | sudo tee $f.new >/dev/null && sudo mv $f.new $f");
-        Assert.DoesNotContain("pilab.test=flag1", await lab.SshOkAsync("node2", "cat /proc/cmdline"));
-
-        var reboot = await lab.LabAsync("reboot", "node2");
-        Assert.True(reboot.Exit == 0, reboot.Err);
-        Assert.Contains("pilab timing reboot", reboot.Out);
-        Assert.Contains("pilab.test=flag1", await lab.SshOkAsync("node2", "cat /proc/cmdline"));
-    }
-
-    [Fact]
     public async Task A_broken_cmdline_txt_is_reported_as_a_failed_boot_within_a_bounded_time()
     {
         await lab.ResetAsync("node3");
@@ -108,20 +95,17 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Pi_nodes_have_no_memory_controller_until_cmdline_txt_enables_it_and_node_options_low_memory_and_sudo_password()
+    public async Task Pi_nodes_boot_without_a_memory_controller_and_node_options_low_memory_and_sudo_password()
     {
         await lab.ResetAsync(LabFixture.LowMemoryNode);
         var memKb = long.Parse(await lab.SshOkAsync(LabFixture.LowMemoryNode, "awk '/MemTotal/ {print $2}' /proc/meminfo"));
         Assert.InRange(memKb, 512 * 1024, 1024 * 1024);
 
-        // As on Raspberry Pi OS: the firmware's cgroup_disable=memory comes first, cmdline.txt's cgroup_enable=memory undoes it.
+        // As on Raspberry Pi OS: the firmware's cgroup_disable=memory comes first, so there is no memory controller until
+        // cmdline.txt's cgroup_enable=memory undoes it after a reboot (NodePrepLabTests shows that on node1, with
+        // Initialize-PiNode's own edit and reboot; a second reboot here would cost CI minutes and show nothing more).
         Assert.StartsWith("cgroup_disable=memory ", await lab.SshOkAsync(LabFixture.LowMemoryNode, "cat /proc/cmdline"));
         Assert.DoesNotContain("memory", (await lab.SshOkAsync(LabFixture.LowMemoryNode, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
-        await lab.SshOkAsync(LabFixture.LowMemoryNode, "f=/boot/firmware/cmdline.txt; sed '1s/$/ cgroup_enable=memory/' $f | sudo tee $f.new >/dev/null && sudo mv $f.new $f");
-        var reboot = await lab.LabAsync("reboot", LabFixture.LowMemoryNode);
-        Assert.True(reboot.Exit == 0, reboot.Err);
-        Assert.DoesNotContain("cgroup_disable=memory", await lab.SshOkAsync(LabFixture.LowMemoryNode, "cat /proc/cmdline"));
-        Assert.Contains("memory", (await lab.SshOkAsync(LabFixture.LowMemoryNode, "cat /sys/fs/cgroup/cgroup.controllers")).Split(' '));
 
         var pw = await lab.LabAsync("sudo-password", LabFixture.LowMemoryNode, "lab-test-pw");
         Assert.True(pw.Exit == 0, pw.Err);

@@ -15,7 +15,7 @@ namespace PiCluster.Tests.Lab;
 
 /// <summary>
 /// Node preparation (issue 4) on real lab nodes: Pi flavour (node1-3) and GRUB flavour (node4). Initialize-PiNode on three
-/// fresh nodes followed by kubeadm: ClusterLabTests.
+/// fresh nodes, with the runtime and packages, in a deploy: DeployLabTests; the state they leave: ControlPlaneLabTests.
 /// </summary>
 [Trait("Category", "Lab")]
 [Collection(LabCollection.Name)]

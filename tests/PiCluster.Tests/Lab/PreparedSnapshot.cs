@@ -14,9 +14,9 @@ namespace PiCluster.Tests.Lab;
 /// <summary>
 /// node1-3 prepared (Initialize-PiNode with its reboot, the runtime, the Kubernetes packages) and not yet initialised:
 /// the lab snapshot "prepared". DeployLabTests takes it in the middle of its cold deploy from fresh nodes, once the
-/// three are prepared and before the leader's kubeadm configuration, so that ClusterLabTests and ControlPlaneLabTests
-/// restore it in seconds instead of preparing the same three nodes again (that cost CI about 15 minutes). Run alone or in
-/// another order, the first of them that finds no snapshot prepares the nodes as an admin would and takes it.
+/// three are prepared and before the leader's kubeadm configuration, so that ControlPlaneLabTests restores it in seconds
+/// instead of preparing the same three nodes again (that cost CI about 15 minutes). Run alone or before the deploy, it
+/// finds no snapshot, prepares the nodes as an admin would and takes it.
 /// </summary>
 internal static class PreparedSnapshot
 {

@@ -679,6 +679,11 @@ class Handler(BaseHTTPRequestHandler):
                 patch = json.loads(self._body() or "{}")
                 if "unschedulable" in patch.get("spec", {}):
                     rec["unschedulable"] = bool(patch["spec"]["unschedulable"])
+                # kubeadm's mark-control-plane patches the node the kubelet registered: its role and taints.
+                if "taints" in patch.get("spec", {}):
+                    rec["taints"] = patch["spec"]["taints"]
+                if "roles" in patch.get("standin", {}):
+                    rec["roles"] = patch["standin"]["roles"]
                 save_state(st, rec)
                 return self._send(200, node_view(rec, st, now))
             if method == "DELETE":

@@ -572,10 +572,19 @@ def cmd_init(a):
                                                      "effect": "NoSchedule"}]
     log("[mark-control-plane] Marking the node %s as control-plane by adding the taints [%s]" % (
         name, " ".join("%s:%s" % (t.get("key"), t.get("effect")) for t in taints)))
-    direct.request("POST", "/api/v1/nodes", {
-        "metadata": {"name": name, "annotations": {"kubeadm.alpha.kubernetes.io/cri-socket": endpoint}},
-        "spec": {"taints": taints}, "standin": {"roles": ["control-plane"]},
-        "status": {"addresses": [{"type": "InternalIP", "address": adv}, {"type": "Hostname", "address": name}]}})
+    try:
+        direct.request("POST", "/api/v1/nodes", {
+            "metadata": {"name": name, "annotations": {"kubeadm.alpha.kubernetes.io/cri-socket": endpoint}},
+            "spec": {"taints": taints}, "standin": {"roles": ["control-plane"]},
+            "status": {"addresses": [{"type": "InternalIP", "address": adv}, {"type": "Hostname", "address": name}]}})
+    except k.ApiError as e:
+        # The kubelet (restarted by systemd once kubelet.conf exists) may register the node first, as a real
+        # kubelet does: then mark it, as real kubeadm always does.
+        if e.status != 409:
+            raise
+        direct.request("PATCH", "/api/v1/nodes/" + name, {"spec": {"taints": taints},
+                                                           "standin": {"roles": ["control-plane"]}},
+                       content_type="application/strategic-merge-patch+json")
     _start_service("kubelet.service", "kubelet.py", "kubelet")
     first = next(iter(state["tokens"].items()))
     log("[bootstrap-token] Using token: %s.%s" % (first[0], first[1]["secret"]))

@@ -347,6 +347,24 @@ networking:
         self.assertEqual(sorted(p["spec"]["nodeName"] for p in flannel), ["cp1", "w1"])
         self.assertEqual({p["status"]["phase"] for p in pods}, {"Running"})
 
+    def test_i_a_node_its_kubelet_registered_is_marked_by_a_patch(self):
+        # kubeadm init's path when the kubelet registered the node first (409 on its POST): roles and taints patched.
+        api = k8slib.Kubeconfig.load(self.kubeconfig).client()
+        api.request("POST", "/api/v1/nodes", {"metadata": {"name": "early"}, "status": {}})
+        try:
+            with self.assertRaises(k8slib.ApiError) as again:
+                api.request("POST", "/api/v1/nodes", {"metadata": {"name": "early"}, "status": {}})
+            self.assertEqual(again.exception.status, 409)
+            taint = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+            api.request("PATCH", "/api/v1/nodes/early", {"spec": {"taints": [taint]},
+                                                         "standin": {"roles": ["control-plane"]}},
+                        content_type="application/strategic-merge-patch+json")
+            node = api.get("/api/v1/nodes/early")
+            self.assertIn(taint, node["spec"]["taints"])
+            self.assertIn("node-role.kubernetes.io/control-plane", node["metadata"]["labels"])
+        finally:
+            api.request("DELETE", "/api/v1/nodes/early")
+
     def test_c_wrong_token_wrong_hash_and_unreachable_endpoint_fail(self):
         ep, token, ca_hash = self.join_parts()
         r = self.join("bad1", ep, "--token", "zzzzzz.0123456789abcdef", "--discovery-token-ca-cert-hash", ca_hash)
