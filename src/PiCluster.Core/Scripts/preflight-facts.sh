@@ -75,7 +75,7 @@ if ((${#lock_files[@]} > 0)); then
   mapfile -t inodes < <(stat -c %i "${lock_files[@]}")
   for ((n = 0; n < ${#lock_files[@]}; n++)); do
     while read -r _ _ _ _ pid id _; do
-      case $id in *:"${inodes[n]}")
+      case $id in *:"${inodes[n]:-?}")
         comm='?'
         if [ -r "/proc/$pid/comm" ]; then IFS= read -r comm <"/proc/$pid/comm" || comm='?'; fi
         printf '%s %s %s\n' "${lock_files[n]}" "$pid" "$comm" ;;
