@@ -10,7 +10,7 @@ dpkg-query -W -f='${Version}\n' apt 2>/dev/null || true
 echo "@@ installed"
 # "package version status" for each package dpkg knows; status "ii" means installed, "hi" installed and held.
 installed=$(dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' kubelet kubeadm kubectl ca-certificates curl gpg apt-transport-https 2>/dev/null || true)
-printf '%s\n' "$installed"
+if [[ -n $installed ]]; then printf '%s\n' "$installed"; fi
 # The held ones among them (the status's first letter, as apt-mark showhold reads it), and whether kubelet, kubeadm
 # and kubectl are all installed: apt-mark and apt-cache load apt's whole cache, seconds under emulation, so they run
 # only when their answer is needed.

@@ -8,7 +8,7 @@ source prep-lib.sh
 source k8s-apt-lib.sh
 echo "@@ package"
 packages=$(dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' "$PICLUSTER_PACKAGE" containerd containerd.io cri-o 2>/dev/null || true)
-printf '%s\n' "$packages"
+if [[ -n $packages ]]; then printf '%s\n' "$packages"; fi
 # The version apt would install names the install in the plan: apt-cache loads apt's whole cache (seconds under
 # emulation), so it runs only when the runtime is not installed (Docker's containerd.io counts as containerd).
 runtime_installed=no
