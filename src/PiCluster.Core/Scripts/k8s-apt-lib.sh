@@ -9,16 +9,22 @@ picluster_lock_deadline=$((SECONDS + ${PICLUSTER_LOCK_TIMEOUT:-300}))
 # Prints "PATH PID COMMAND" for every apt/dpkg lock that a process holds now. apt and dpkg take POSIX (fcntl)
 # locks, which /proc/locks lists with the holder's pid and the lock file's inode.
 picluster_apt_lock_holders() {
-    local file inode line pid dev comm
+    local file line pid dev comm n
+    local -a files=() inodes=()
     for file in /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock; do
-        [[ -e $file ]] || continue
-        inode=$(stat -c %i -- "$file")
+        if [[ -e $file ]]; then files+=("$file"); fi
+    done
+    ((${#files[@]} > 0)) || return 0
+    # One stat for every lock file, and the shell reads /proc: under emulation every process costs.
+    mapfile -t inodes < <(stat -c %i -- "${files[@]}")
+    for ((n = 0; n < ${#files[@]}; n++)); do
         while read -r line; do
             [[ $line == *"->"* ]] && continue # a waiter, not a holder
             read -r _ _ _ _ pid dev _ <<<"$line"
-            [[ ${dev##*:} == "$inode" ]] || continue
-            comm=$(cat "/proc/$pid/comm" 2>/dev/null || echo unknown)
-            echo "$file $pid $comm"
+            [[ ${dev##*:} == "${inodes[n]:-}" ]] || continue
+            comm=unknown
+            if [[ -r /proc/$pid/comm ]]; then IFS= read -r comm <"/proc/$pid/comm" || comm=unknown; fi
+            echo "${files[n]} $pid $comm"
         done </proc/locks
     done
 }

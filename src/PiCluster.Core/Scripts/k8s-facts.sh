@@ -8,14 +8,28 @@ source k8s-apt-lib.sh
 echo "@@ apt_version"
 dpkg-query -W -f='${Version}\n' apt 2>/dev/null || true
 echo "@@ installed"
-# "package version status" for each package dpkg knows; status "ii" means installed.
-dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' kubelet kubeadm kubectl ca-certificates curl gpg apt-transport-https 2>/dev/null || true
+# "package version status" for each package dpkg knows; status "ii" means installed, "hi" installed and held.
+installed=$(dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' kubelet kubeadm kubectl ca-certificates curl gpg apt-transport-https 2>/dev/null || true)
+if [[ -n $installed ]]; then printf '%s\n' "$installed"; fi
+# The held ones among them (the status's first letter, as apt-mark showhold reads it), and whether kubelet, kubeadm
+# and kubectl are all installed: apt-mark and apt-cache load apt's whole cache, seconds under emulation, so they run
+# only when their answer is needed.
 echo "@@ holds"
-apt-mark showhold 2>/dev/null || true
+kubernetes_installed=0
+# The status is the last field: a package dpkg knows but never installed has no version.
+while read -r -a fields; do
+    ((${#fields[@]} >= 2)) || continue
+    package=${fields[0]} status=${fields[${#fields[@]} - 1]}
+    if [[ ${status:0:1} == h ]]; then echo "$package"; fi
+    case $package in kubelet | kubeadm | kubectl) if [[ ${status:1:1} == i ]]; then kubernetes_installed=$((kubernetes_installed + 1)); fi ;; esac
+done <<<"$installed"
 picluster_file_section sources "$PICLUSTER_SOURCES"
 picluster_file_section keyring "$PICLUSTER_KEYRING"
-echo "@@ madison"
-apt-cache madison kubeadm 2>/dev/null || true
+# The versions the lists offer: only to pick one for a package still to install.
+if ((kubernetes_installed < 3)); then
+    echo "@@ madison"
+    apt-cache madison kubeadm 2>/dev/null || true
+fi
 echo "@@ kubelet_enabled"
 systemctl is-enabled kubelet 2>/dev/null || true
 echo "@@ locks"

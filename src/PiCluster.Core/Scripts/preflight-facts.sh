@@ -7,8 +7,13 @@ export LC_ALL=C
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 section() { printf '@@ %s\n' "$1"; }
-file_section() { # $1 = name, $2 = file: its text, or "!missing"
-  if [ -r "$2" ]; then section "$1"; cat "$2"; printf '\n'; else printf '@@ %s !missing\n' "$1"; fi
+file_section() { # $1 = name, $2 = file: its text, or "!missing" (read by the shell: no process per file)
+  local text=''
+  if [ -r "$2" ]; then section "$1"; IFS= read -r -d '' text <"$2"; printf '%s\n' "$text"; else printf '@@ %s !missing\n' "$1"; fi
+}
+first_line() { # $1 = file: its first line, or nothing
+  local line=''
+  if [ -r "$1" ] && { IFS= read -r line <"$1" || [ -n "$line" ]; }; then printf '%s\n' "$line"; fi
 }
 
 pw=''
@@ -16,20 +21,27 @@ IFS= read -r pw || true
 
 section arch; dpkg --print-architecture 2>/dev/null || uname -m
 section kernel_arch; uname -m
-section kernel; uname -r
+section kernel; first_line /proc/sys/kernel/osrelease
 section os
 # shellcheck source=/dev/null
 (. /etc/os-release 2>/dev/null && printf '%s\n' "${PRETTY_NAME:-unknown}") || echo unknown
-section model; { tr -d '\0' </proc/device-tree/model; } 2>/dev/null; printf '\n'
-section memtotal_kib; sed -n 's/^MemTotal:[[:space:]]*\([0-9]*\).*/\1/p' /proc/meminfo
+# The model is NUL-terminated: read stops there.
+model=''
+if [ -r /proc/device-tree/model ]; then IFS= read -r -d '' model </proc/device-tree/model; fi
+section model; printf '%s\n' "$model"
+section memtotal_kib
+while read -r key value _; do
+  if [ "$key" = MemTotal: ]; then echo "$value"; break; fi
+done </proc/meminfo
 section cgroup_fs; stat -fc %T /sys/fs/cgroup 2>/dev/null
 file_section cgroup_controllers /sys/fs/cgroup/cgroup.controllers
 file_section cgroup_v1 /proc/cgroups
 file_section cmdline /proc/cmdline
 file_section resolv_conf /etc/resolv.conf
 section systemd_resolv; [ -e /run/systemd/resolve/resolv.conf ] && echo present || echo absent
-section swaps; tail -n +2 /proc/swaps
-section hostname; cat /proc/sys/kernel/hostname
+section swaps
+{ IFS= read -r _; while IFS= read -r line; do printf '%s\n' "$line"; done; } </proc/swaps
+section hostname; first_line /proc/sys/kernel/hostname
 file_section machine_id /etc/machine-id
 section addresses
 if command -v ip >/dev/null 2>&1; then
@@ -44,21 +56,33 @@ elif [ -e /run/systemd/timesync/synchronized ]; then echo yes
 else echo unknown
 fi
 section time_service
-for s in systemd-timesyncd chrony chronyd ntp ntpsec; do
-  if systemctl is-active --quiet "$s" 2>/dev/null; then echo "$s"; fi
-done
+# One systemctl for all of them: is-active prints one state per unit, in the order given.
+services=(systemd-timesyncd chrony chronyd ntp ntpsec)
+i=0
+while IFS= read -r state; do
+  if [ "$state" = active ]; then echo "${services[i]}"; fi
+  i=$((i + 1))
+done < <(systemctl is-active "${services[@]}" 2>/dev/null)
 
 # dpkg and apt take POSIX (fcntl) locks; /proc/locks shows them to anyone, so no root is needed to see a holder.
 section apt_locks
+lock_files=()
 for f in /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock; do
-  [ -e "$f" ] || continue
-  inode=$(stat -c %i "$f")
-  while read -r _ _ _ _ pid id _; do
-    case $id in *:"$inode")
-      printf '%s %s %s\n' "$f" "$pid" "$(cat "/proc/$pid/comm" 2>/dev/null || echo '?')" ;;
-    esac
-  done </proc/locks
+  if [ -e "$f" ]; then lock_files+=("$f"); fi
 done
+if ((${#lock_files[@]} > 0)); then
+  # One stat for all the lock files, then one pass over /proc/locks per file (no process).
+  mapfile -t inodes < <(stat -c %i "${lock_files[@]}")
+  for ((n = 0; n < ${#lock_files[@]}; n++)); do
+    while read -r _ _ _ _ pid id _; do
+      case $id in *:"${inodes[n]:-?}")
+        comm='?'
+        if [ -r "/proc/$pid/comm" ]; then IFS= read -r comm <"/proc/$pid/comm" || comm='?'; fi
+        printf '%s %s %s\n' "${lock_files[n]}" "$pid" "$comm" ;;
+      esac
+    done </proc/locks
+  done
+fi
 
 section root_free_kib; df -Pk / | awk 'NR == 2 { print $4 }'
 section boot_files

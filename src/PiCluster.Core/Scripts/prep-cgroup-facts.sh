@@ -16,6 +16,7 @@ command -v update-grub || command -v grub-mkconfig || true
 echo "@@ grub_cfg_has_flags"
 if [[ -r /boot/grub/grub.cfg ]] && grep -q 'cgroup_memory=1' /boot/grub/grub.cfg; then echo yes; else echo no; fi
 echo "@@ proc_cmdline"
-cat /proc/cmdline
+IFS= read -r line </proc/cmdline
+echo "$line"
 echo "@@ controllers"
-cat /sys/fs/cgroup/cgroup.controllers 2>/dev/null || true
+if [[ -r /sys/fs/cgroup/cgroup.controllers ]] && IFS= read -r line </sys/fs/cgroup/cgroup.controllers; then echo "$line"; fi

@@ -3,6 +3,7 @@
 # shellcheck source=prep-facts-lib.sh
 source prep-facts-lib.sh
 echo "@@ hostname"
-hostname
+IFS= read -r name </proc/sys/kernel/hostname
+echo "$name"
 picluster_file_section etc_hostname /etc/hostname
 picluster_file_section etc_hosts /etc/hosts

@@ -9,11 +9,15 @@ for module in overlay br_netfilter; do
     if [[ -d /sys/module/$module ]]; then echo "$module"; fi
 done
 echo "@@ sysctls"
+# Read from /proc/sys, as sysctl -n does, without a process per key.
 for key in net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables net.ipv4.ip_forward; do
-    echo "$key=$(sysctl -n "$key" 2>/dev/null || echo missing)"
+    value=missing
+    if [[ -r /proc/sys/${key//.//} ]]; then IFS= read -r value <"/proc/sys/${key//.//}" || value=missing; fi
+    echo "$key=$value"
 done
 echo "@@ iptables_alternative"
-{ update-alternatives --query iptables 2>/dev/null || true; } | sed -n 's/^Value: //p'
+# The alternative's current choice is its link's target (what update-alternatives --query prints as Value).
+if [[ -L /etc/alternatives/iptables ]]; then readlink /etc/alternatives/iptables; fi
 echo "@@ iptables_version"
 iptables --version 2>/dev/null || true
 echo "@@ legacy_available"

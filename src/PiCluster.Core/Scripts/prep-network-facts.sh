@@ -18,16 +18,25 @@ elif systemctl is-active -q systemd-networkd 2>/dev/null; then manager=networkd
 else manager=unknown; fi
 echo "$manager"
 if [[ $manager == networkmanager ]]; then
-    uuid=$(nmcli -g GENERAL.CON-UUID device show "$IFACE" 2>/dev/null || true)
+    # Two nmcli calls, not seven (each takes seconds under emulation): -t -f prints "FIELD:value" lines, values
+    # unescaped (unlike -g), so the field is everything before the first colon; a setting the connection lacks (Wi-Fi
+    # power saving on a wired one) prints no line and reads as empty.
+    declare -A nm=()
+    while IFS= read -r line; do
+        if [[ $line == *:* ]]; then nm[${line%%:*}]=${line#*:}; fi
+    done < <(nmcli -t -f GENERAL.CON-UUID,GENERAL.CONNECTION device show "$IFACE" 2>/dev/null || true)
+    uuid=${nm[GENERAL.CON-UUID]:-}
     echo "@@ nm_uuid"
     echo "$uuid"
     echo "@@ nm_name"
-    nmcli -g GENERAL.CONNECTION device show "$IFACE" 2>/dev/null || true
+    echo "${nm[GENERAL.CONNECTION]:-}"
     echo "@@ nm_props"
     if [[ -n $uuid ]]; then
-        for property in ipv4.method ipv4.addresses ipv4.gateway ipv4.dns 802-11-wireless.powersave; do
-            echo "$property=$(nmcli -g "$property" connection show "$uuid" 2>/dev/null || true)"
-        done
+        properties=(ipv4.method ipv4.addresses ipv4.gateway ipv4.dns 802-11-wireless.powersave)
+        while IFS= read -r line; do
+            if [[ $line == *:* ]]; then nm[${line%%:*}]=${line#*:}; fi
+        done < <(nmcli -t -f "$(IFS=,; echo "${properties[*]}")" connection show "$uuid" 2>/dev/null || true)
+        for property in "${properties[@]}"; do echo "$property=${nm[$property]:-}"; done
     fi
 fi
 picluster_file_section dhcpcd_conf /etc/dhcpcd.conf

@@ -4,7 +4,8 @@
 # shellcheck source=prep-facts-lib.sh
 source prep-facts-lib.sh
 echo "@@ boot_id"
-cat /proc/sys/kernel/random/boot_id
+IFS= read -r boot_id </proc/sys/kernel/random/boot_id
+echo "$boot_id"
 bootfile=""
 for candidate in /boot/firmware/cmdline.txt /boot/cmdline.txt /etc/default/grub; do
     if [[ -f $candidate ]]; then bootfile=$candidate; break; fi
@@ -13,8 +14,10 @@ echo "@@ bootfile"
 echo "$bootfile"
 echo "@@ backup"
 if [[ -n $bootfile ]]; then
-    # The newest backup PiCluster made of the boot file (names sort by their UTC timestamp).
-    { find "$(dirname "$bootfile")" -maxdepth 1 -name "$(basename "$bootfile").picluster-*.bak" 2>/dev/null || true; } | sort | tail -n 1
+    # The newest backup PiCluster made of the boot file: names sort by their UTC timestamp, and so does a glob (C locale).
+    backups=("$bootfile".picluster-*.bak)
+    newest=${backups[${#backups[@]} - 1]}
+    if [[ -e $newest ]]; then echo "$newest"; fi
 fi
 echo "@@ pending"
 configured=$bootfile

@@ -7,13 +7,24 @@ echo "@@ installed"
 if [[ -x /lib/systemd/systemd-timesyncd || -x /usr/lib/systemd/systemd-timesyncd ]]; then echo yes; else echo no; fi
 echo "@@ enabled"
 systemctl is-enabled systemd-timesyncd 2>/dev/null || true
+# One systemctl and one timedatectl for all of it: under emulation every process costs. is-active prints one state
+# per unit, in the order given (unknown units are "inactive").
+units=(systemd-timesyncd chrony.service ntpsec.service ntp.service openntpd.service)
+mapfile -t states < <(systemctl is-active "${units[@]}" 2>/dev/null)
 echo "@@ active"
-systemctl is-active systemd-timesyncd 2>/dev/null || true
+if [[ -n ${states[0]:-} ]]; then echo "${states[0]}"; fi
 echo "@@ other_daemon"
-for unit in chrony.service ntpsec.service ntp.service openntpd.service; do
-    if systemctl is-active -q "$unit" 2>/dev/null; then echo "$unit"; fi
+for ((i = 1; i < ${#units[@]}; i++)); do
+    if [[ ${states[i]:-} == active ]]; then echo "${units[i]}"; fi
 done
+ntp='' synchronized=''
+while IFS='=' read -r key value; do
+    case $key in
+        NTP) ntp=$value ;;
+        NTPSynchronized) synchronized=$value ;;
+    esac
+done < <(timedatectl show -p NTP -p NTPSynchronized 2>/dev/null)
 echo "@@ ntp"
-timedatectl show -p NTP --value 2>/dev/null || true
+if [[ -n $ntp ]]; then echo "$ntp"; fi
 echo "@@ synchronized"
-timedatectl show -p NTPSynchronized --value 2>/dev/null || true
+if [[ -n $synchronized ]]; then echo "$synchronized"; fi

@@ -7,17 +7,35 @@ source prep-lib.sh
 # shellcheck source=k8s-apt-lib.sh
 source k8s-apt-lib.sh
 echo "@@ package"
-dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' "$PICLUSTER_PACKAGE" containerd containerd.io cri-o 2>/dev/null || true
-echo "@@ candidate"
-apt-cache policy "$PICLUSTER_PACKAGE" 2>/dev/null | sed -n 's/^ *Candidate: //p'
+packages=$(dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' "$PICLUSTER_PACKAGE" containerd containerd.io cri-o 2>/dev/null || true)
+if [[ -n $packages ]]; then printf '%s\n' "$packages"; fi
+# The version apt would install names the install in the plan: apt-cache loads apt's whole cache (seconds under
+# emulation), so it runs only when the runtime is not installed (Docker's containerd.io counts as containerd).
+runtime_installed=no
+while read -r -a fields; do
+    ((${#fields[@]} >= 3)) || continue
+    package=${fields[0]} status=${fields[2]}
+    if [[ ${status:1:1} == i && ($package == "$PICLUSTER_PACKAGE" || ($PICLUSTER_RUNTIME == containerd && $package == containerd.io)) ]]; then
+        runtime_installed=yes
+    fi
+done <<<"$packages"
+if [[ $runtime_installed == no ]]; then
+    echo "@@ candidate"
+    apt-cache policy "$PICLUSTER_PACKAGE" 2>/dev/null | sed -n 's/^ *Candidate: //p'
+fi
 if [[ -n ${PICLUSTER_CONFIG:-} ]]; then
     picluster_file_section config "$PICLUSTER_CONFIG"
     # An unmodified packaged config (Debian's stub, Docker's CRI-less one) is regenerated from the defaults.
     echo "@@ config_pristine"
     packaged=$({ dpkg-query -W -f='${Conffiles}\n' containerd containerd.io 2>/dev/null || true; } | awk -v f="$PICLUSTER_CONFIG" '$1 == f { print $2; exit }')
-    if [[ -n $packaged && -f $PICLUSTER_CONFIG && $(md5sum <"$PICLUSTER_CONFIG" | cut -d' ' -f1) == "$packaged" ]]; then echo yes; else echo no; fi
-    echo "@@ default_config"
-    if command -v containerd >/dev/null; then containerd config default 2>/dev/null | base64 -w0; echo; fi
+    pristine=no
+    if [[ -n $packaged && -f $PICLUSTER_CONFIG && $(md5sum <"$PICLUSTER_CONFIG" | cut -d' ' -f1) == "$packaged" ]]; then pristine=yes; fi
+    echo "$pristine"
+    # The defaults replace only a missing or pristine config: containerd is a large binary to start under emulation.
+    if [[ ! -r $PICLUSTER_CONFIG || $pristine == yes ]]; then
+        echo "@@ default_config"
+        if command -v containerd >/dev/null; then containerd config default 2>/dev/null | base64 -w0; echo; fi
+    fi
 fi
 if [[ -n ${PICLUSTER_SOURCES:-} ]]; then
     picluster_file_section sources "$PICLUSTER_SOURCES"
