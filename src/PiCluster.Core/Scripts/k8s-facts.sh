@@ -15,14 +15,13 @@ if [[ -n $installed ]]; then printf '%s\n' "$installed"; fi
 # and kubectl are all installed: apt-mark and apt-cache load apt's whole cache, seconds under emulation, so they run
 # only when their answer is needed.
 echo "@@ holds"
+declare -A status=()
+picluster_read_package_status status <<<"$installed"
 kubernetes_installed=0
-# The status is the last field: a package dpkg knows but never installed has no version.
-while read -r -a fields; do
-    ((${#fields[@]} >= 2)) || continue
-    package=${fields[0]} status=${fields[${#fields[@]} - 1]}
-    if [[ ${status:0:1} == h ]]; then echo "$package"; fi
-    case $package in kubelet | kubeadm | kubectl) if [[ ${status:1:1} == i ]]; then kubernetes_installed=$((kubernetes_installed + 1)); fi ;; esac
-done <<<"$installed"
+for package in kubelet kubeadm kubectl ca-certificates curl gpg apt-transport-https; do
+    if [[ ${status[$package]:-} == h* ]]; then echo "$package"; fi
+    case $package in kubelet | kubeadm | kubectl) if picluster_status_installed "${status[$package]:-}"; then kubernetes_installed=$((kubernetes_installed + 1)); fi ;; esac
+done
 picluster_file_section sources "$PICLUSTER_SOURCES"
 picluster_file_section keyring "$PICLUSTER_KEYRING"
 # The versions the lists offer: only to pick one for a package still to install.

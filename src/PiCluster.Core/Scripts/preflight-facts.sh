@@ -6,6 +6,9 @@ set -u
 export LC_ALL=C
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
+# shellcheck source=k8s-apt-lib.sh
+source k8s-apt-lib.sh
+
 section() { printf '@@ %s\n' "$1"; }
 file_section() { # $1 = name, $2 = file: its text, or "!missing" (read by the shell: no process per file)
   local text=''
@@ -66,23 +69,7 @@ done < <(systemctl is-active "${services[@]}" 2>/dev/null)
 
 # dpkg and apt take POSIX (fcntl) locks; /proc/locks shows them to anyone, so no root is needed to see a holder.
 section apt_locks
-lock_files=()
-for f in /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock; do
-  if [ -e "$f" ]; then lock_files+=("$f"); fi
-done
-if ((${#lock_files[@]} > 0)); then
-  # One stat for all the lock files, then one pass over /proc/locks per file (no process).
-  mapfile -t inodes < <(stat -c %i "${lock_files[@]}")
-  for ((n = 0; n < ${#lock_files[@]}; n++)); do
-    while read -r _ _ _ _ pid id _; do
-      case $id in *:"${inodes[n]:-?}")
-        comm='?'
-        if [ -r "/proc/$pid/comm" ]; then IFS= read -r comm <"/proc/$pid/comm" || comm='?'; fi
-        printf '%s %s %s\n' "${lock_files[n]}" "$pid" "$comm" ;;
-      esac
-    done </proc/locks
-  done
-fi
+picluster_apt_lock_holders
 
 section root_free_kib; df -Pk / | awk 'NR == 2 { print $4 }'
 section boot_files

@@ -16,7 +16,6 @@ command -v update-grub || command -v grub-mkconfig || true
 echo "@@ grub_cfg_has_flags"
 if [[ -r /boot/grub/grub.cfg ]] && grep -q 'cgroup_memory=1' /boot/grub/grub.cfg; then echo yes; else echo no; fi
 echo "@@ proc_cmdline"
-IFS= read -r line </proc/cmdline
-echo "$line"
+picluster_first_line /proc/cmdline
 echo "@@ controllers"
-if [[ -r /sys/fs/cgroup/cgroup.controllers ]] && IFS= read -r line </sys/fs/cgroup/cgroup.controllers; then echo "$line"; fi
+picluster_first_line /sys/fs/cgroup/cgroup.controllers

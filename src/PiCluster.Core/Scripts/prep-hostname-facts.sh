@@ -3,7 +3,6 @@
 # shellcheck source=prep-facts-lib.sh
 source prep-facts-lib.sh
 echo "@@ hostname"
-IFS= read -r name </proc/sys/kernel/hostname
-echo "$name"
+picluster_first_line /proc/sys/kernel/hostname
 picluster_file_section etc_hostname /etc/hostname
 picluster_file_section etc_hosts /etc/hosts

@@ -99,6 +99,12 @@ picluster_sha256() {
     if [[ -e $1 ]]; then sha256sum <"$1" | cut -d' ' -f1; else echo absent; fi
 }
 
+# Prints the first line of file $1 (a /proc or /sys value), read by the shell; nothing if it cannot be read.
+picluster_first_line() {
+    local line=''
+    if [[ -r $1 ]] && { IFS= read -r line <"$1" || [[ -n $line ]]; }; then printf '%s\n' "$line"; fi
+}
+
 # picluster_section NAME PATH: prints a fact section holding the file's bytes in base64 (or marks it missing).
 picluster_file_section() {
     if [[ -r $2 ]]; then

@@ -22,9 +22,13 @@ if [[ $manager == networkmanager ]]; then
     # unescaped (unlike -g), so the field is everything before the first colon; a setting the connection lacks (Wi-Fi
     # power saving on a wired one) prints no line and reads as empty.
     declare -A nm=()
-    while IFS= read -r line; do
-        if [[ $line == *:* ]]; then nm[${line%%:*}]=${line#*:}; fi
-    done < <(nmcli -t -f GENERAL.CON-UUID,GENERAL.CONNECTION device show "$IFACE" 2>/dev/null || true)
+    nm_fields() { # nmcli -t -f ARGS...: its FIELD:value lines into nm
+        local line
+        while IFS= read -r line; do
+            if [[ $line == *:* ]]; then nm[${line%%:*}]=${line#*:}; fi
+        done < <(nmcli -t -f "$@" 2>/dev/null || true)
+    }
+    nm_fields GENERAL.CON-UUID,GENERAL.CONNECTION device show "$IFACE"
     uuid=${nm[GENERAL.CON-UUID]:-}
     echo "@@ nm_uuid"
     echo "$uuid"
@@ -32,11 +36,10 @@ if [[ $manager == networkmanager ]]; then
     echo "${nm[GENERAL.CONNECTION]:-}"
     echo "@@ nm_props"
     if [[ -n $uuid ]]; then
-        properties=(ipv4.method ipv4.addresses ipv4.gateway ipv4.dns 802-11-wireless.powersave)
-        while IFS= read -r line; do
-            if [[ $line == *:* ]]; then nm[${line%%:*}]=${line#*:}; fi
-        done < <(nmcli -t -f "$(IFS=,; echo "${properties[*]}")" connection show "$uuid" 2>/dev/null || true)
-        for property in "${properties[@]}"; do echo "$property=${nm[$property]:-}"; done
+        nm_fields ipv4.method,ipv4.addresses,ipv4.gateway,ipv4.dns,802-11-wireless.powersave connection show "$uuid"
+        for property in ipv4.method ipv4.addresses ipv4.gateway ipv4.dns 802-11-wireless.powersave; do
+            echo "$property=${nm[$property]:-}"
+        done
     fi
 fi
 picluster_file_section dhcpcd_conf /etc/dhcpcd.conf

@@ -4,8 +4,7 @@
 # shellcheck source=prep-facts-lib.sh
 source prep-facts-lib.sh
 echo "@@ boot_id"
-IFS= read -r boot_id </proc/sys/kernel/random/boot_id
-echo "$boot_id"
+picluster_first_line /proc/sys/kernel/random/boot_id
 bootfile=""
 for candidate in /boot/firmware/cmdline.txt /boot/cmdline.txt /etc/default/grub; do
     if [[ -f $candidate ]]; then bootfile=$candidate; break; fi

@@ -11,15 +11,10 @@ packages=$(dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' "$PICL
 if [[ -n $packages ]]; then printf '%s\n' "$packages"; fi
 # The version apt would install names the install in the plan: apt-cache loads apt's whole cache (seconds under
 # emulation), so it runs only when the runtime is not installed (Docker's containerd.io counts as containerd).
-runtime_installed=no
-while read -r -a fields; do
-    ((${#fields[@]} >= 3)) || continue
-    package=${fields[0]} status=${fields[2]}
-    if [[ ${status:1:1} == i && ($package == "$PICLUSTER_PACKAGE" || ($PICLUSTER_RUNTIME == containerd && $package == containerd.io)) ]]; then
-        runtime_installed=yes
-    fi
-done <<<"$packages"
-if [[ $runtime_installed == no ]]; then
+declare -A status=()
+picluster_read_package_status status <<<"$packages"
+if ! picluster_status_installed "${status[$PICLUSTER_PACKAGE]:-}" &&
+    ! { [[ $PICLUSTER_RUNTIME == containerd ]] && picluster_status_installed "${status[containerd.io]:-}"; }; then
     echo "@@ candidate"
     apt-cache policy "$PICLUSTER_PACKAGE" 2>/dev/null | sed -n 's/^ *Candidate: //p'
 fi
