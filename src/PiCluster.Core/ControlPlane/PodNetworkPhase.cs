@@ -87,7 +87,6 @@ public sealed class PodNetworkPhase : ClusterPhase
         RemoteScripts.Compose("pod-network-facts", new Dictionary<string, string>
         {
             ["PICLUSTER_URL"] = IsUrl(source.Location) ? source.Location : "",
-            ["PICLUSTER_NAMESPACE"] = source.Pin.DaemonSetNamespace,
             ["PICLUSTER_RECORD"] = RecordPath,
         }),
         asRoot: true, display: $"{Name}: read the {source.Plugin} DaemonSet's pods{(IsUrl(source.Location) ? " and fetch " + source.Location : "")}");
@@ -128,7 +127,7 @@ public sealed class PodNetworkPhase : ClusterPhase
         ControlPlaneNodes.RefuseConflicts(CidrSafety.Check(cluster, ControlPlaneNodes.NetworksOf(cluster, _ => null), patch.Pools));
 
         var sha = ManifestIntegrity.Sha256(Encoding.UTF8.GetBytes(patch.Patched));
-        var pods = output.GetBytes("pods") is { } json ? PodsOf(json, source.Pin.DaemonSetName) : Array.Empty<PodState>();
+        var pods = output.GetBytes("pods") is { } json ? PodsOf(json, source.Pin.DaemonSetNamespace, source.Pin.DaemonSetName) : Array.Empty<PodState>();
         var planned = new PodNetworkPlan(source, patch.Patched, sha, pods);
         var recorded = output.GetBytes("record") is { } record ? Encoding.UTF8.GetString(record).Trim() : "";
         if (recorded == sha && pods.Count > 0 && pods.All(p => p.IsRunning))
@@ -178,7 +177,7 @@ public sealed class PodNetworkPhase : ClusterPhase
             var result = await context.Session.RunAsync(command, context.Cancellation).ConfigureAwait(false);
             if (result.Succeeded)
             {
-                pods = PodsOf(Encoding.UTF8.GetBytes(result.Stdout), pin.DaemonSetName);
+                pods = PodsOf(Encoding.UTF8.GetBytes(result.Stdout), pin.DaemonSetNamespace, pin.DaemonSetName);
                 if (pods.Count > 0 && pods.All(p => p.IsRunning))
                 {
                     context.Verbose($"{context.Node.Name}: {Name}: {string.Join(", ", pods)}");
@@ -213,8 +212,8 @@ public sealed class PodNetworkPhase : ClusterPhase
     private static bool IsUrl(string location) =>
         location.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The pods a DaemonSet owns, from <c>kubectl get pods -o json</c>.</summary>
-    internal static IReadOnlyList<PodState> PodsOf(byte[] json, string daemonSet)
+    /// <summary>The pods DaemonSet <paramref name="namespace"/>/<paramref name="daemonSet"/> owns, from <c>kubectl get pods -o json</c>.</summary>
+    internal static IReadOnlyList<PodState> PodsOf(byte[] json, string @namespace, string daemonSet)
     {
         var pods = new List<PodState>();
         try
@@ -224,6 +223,8 @@ public sealed class PodNetworkPhase : ClusterPhase
             foreach (var pod in items.EnumerateArray())
             {
                 var metadata = pod.GetProperty("metadata");
+                // The facts list every namespace's pods (the cluster checks' question, asked once per batch).
+                if (Text(metadata, "namespace") is { Length: > 0 } podNamespace && podNamespace != @namespace) continue;
                 var owned = metadata.TryGetProperty("ownerReferences", out var owners) && owners.ValueKind == JsonValueKind.Array
                     && owners.EnumerateArray().Any(o => Text(o, "kind") == "DaemonSet" && Text(o, "name") == daemonSet);
                 if (!owned) continue;

@@ -5,6 +5,8 @@
 # that fails prints "@@ NAME_error" with its stderr instead.
 export LC_ALL=C
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# shellcheck source=fact-once-lib.sh
+source fact-once-lib.sh
 errors=$(mktemp)
 trap 'rm -f "$errors"' EXIT
 
@@ -28,16 +30,32 @@ echo "@@ cmdline"
 cat /proc/cmdline
 echo "@@ cgroup_controllers"
 cat /sys/fs/cgroup/cgroup.controllers 2>/dev/null || true
+# kubelet's and kubeadm's versions as dpkg records the installed packages (one dpkg-query: each binary's own
+# --version starts a large program), in the binaries' own words ("Kubernetes v1.34.1", "v1.34.1"); a binary dpkg does
+# not know as installed (put there by hand) is asked itself, its first line cut by the shell.
+declare -A packaged=()
+while read -r package version status; do
+    if [[ $status == [ih]i ]]; then
+        version=${version#*:}
+        packaged[$package]=v${version%%-*}
+    fi
+done < <(dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' kubelet kubeadm 2>/dev/null || true)
+first_line() {
+    if [[ -n $1 ]]; then printf '%s\n' "${1%%$'\n'*}"; fi
+}
 echo "@@ kubelet_version"
-if command -v kubelet >/dev/null 2>&1; then kubelet --version 2>&1 | head -n 1; fi
+if [[ -n ${packaged[kubelet]:-} ]]; then echo "Kubernetes ${packaged[kubelet]}"
+elif command -v kubelet >/dev/null 2>&1; then first_line "$(kubelet --version 2>&1)"; fi
 echo "@@ kubeadm_version"
-if command -v kubeadm >/dev/null 2>&1; then kubeadm version -o short 2>&1 | head -n 1; fi
+if [[ -n ${packaged[kubeadm]:-} ]]; then echo "${packaged[kubeadm]}"
+elif command -v kubeadm >/dev/null 2>&1; then first_line "$(picluster_once kubeadm version -o short 2>&1)"; fi
 
 [[ ${PICLUSTER_CONTROL_PLANE:-no} == yes ]] || exit 0
 echo "@@ admin_conf"
 if [[ -e /etc/kubernetes/admin.conf ]]; then echo yes; else echo no; exit 0; fi
 kc=(kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=20s)
 captured server_version "${kc[@]}" version -o json
-captured nodes "${kc[@]}" get nodes -o json
-captured pods "${kc[@]}" get pods --all-namespaces -o json
+# Word for word join-leader-facts.sh's and pod-network-facts.sh's questions, so a deploy's batch asks each once.
+captured nodes picluster_once kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=30s get nodes -o json
+captured pods picluster_once kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=20s get pods --all-namespaces -o json
 captured certs timeout 30 kubeadm certs check-expiration -o json

@@ -3,10 +3,12 @@
 # (where PiCluster keeps the kubeadm configuration). Read-only.
 # shellcheck source=prep-lib.sh
 source prep-lib.sh
+# shellcheck source=fact-once-lib.sh
+source fact-once-lib.sh
 echo "@@ kubeadm_installed"
 if command -v kubeadm >/dev/null 2>&1; then echo yes; else echo no; fi
 echo "@@ kubeadm_version"
-kubeadm version -o short 2>&1 || true
+picluster_once kubeadm version -o short 2>&1 || true
 echo "@@ hostname"
 hostname
 picluster_file_section config "$PICLUSTER_CONFIG"

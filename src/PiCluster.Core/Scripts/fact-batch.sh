@@ -6,11 +6,14 @@
 # stderr. MICROSECONDS is how long the part took (bash 5's EPOCHREALTIME, no process), -1 where bash cannot tell:
 # -Verbose names the slowest parts.
 # Each part runs in a subshell of its own, so its `set -e`, traps and `exit` end only that part. Built-ins do the
-# framing (read -N, ${#var} under LC_ALL=C): under emulation every extra process costs.
+# framing (read -N, ${#var} under LC_ALL=C): under emulation every extra process costs. Parts that ask the same
+# question (kubectl get nodes on the leader) ask it once, through picluster_once.
 set -u
 export LC_ALL=C
 work=$(mktemp -d) || exit 1
 trap 'rm -rf "$work"' EXIT
+# Where picluster_once (fact-once-lib.sh) keeps the answers this batch's parts share.
+export PICLUSTER_FACT_CACHE=$work
 IFS= read -r count || exit 96
 for ((part = 0; part < count; part++)); do
     IFS= read -r length || exit 96

@@ -6,6 +6,8 @@
 source prep-lib.sh
 # shellcheck source=bootstrap-token-lib.sh
 source bootstrap-token-lib.sh
+# shellcheck source=fact-once-lib.sh
+source fact-once-lib.sh
 echo "@@ admin_conf"
 if [[ ! -e /etc/kubernetes/admin.conf ]]; then
     echo no
@@ -13,7 +15,8 @@ if [[ ! -e /etc/kubernetes/admin.conf ]]; then
 fi
 echo yes
 picluster_file_section ca /etc/kubernetes/pki/ca.crt
-if out=$(kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=30s get nodes -o json 2>&1); then
+# The same question as cluster-check-facts.sh's, so a deploy's batch asks it once.
+if out=$(picluster_once kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=30s get nodes -o json 2>&1); then
     echo "@@ nodes"
     printf '%s\n' "$out" | base64 -w0
     echo

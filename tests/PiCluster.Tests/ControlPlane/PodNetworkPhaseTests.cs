@@ -36,7 +36,9 @@ public class PodNetworkPhaseTests
             var phase = Phases.Count > 0 ? Phases.Dequeue() : LastPhase;
             return "{\"items\":[{\"metadata\":{\"name\":\"kube-flannel-ds-abcde\",\"ownerReferences\":[{\"kind\":\"DaemonSet\",\"name\":\"kube-flannel-ds\"}]},"
                 + $"\"status\":{{\"phase\":\"{phase}\",\"containerStatuses\":[{{\"ready\":{(phase == "Running" ? "true" : "false")}}}]}}}},"
-                + "{\"metadata\":{\"name\":\"other\",\"ownerReferences\":[{\"kind\":\"DaemonSet\",\"name\":\"something-else\"}]},\"status\":{\"phase\":\"Pending\"}}]}";
+                + "{\"metadata\":{\"name\":\"other\",\"ownerReferences\":[{\"kind\":\"DaemonSet\",\"name\":\"something-else\"}]},\"status\":{\"phase\":\"Pending\"}},"
+                // The facts list every namespace: a DaemonSet of the same name elsewhere is not the plugin's.
+                + "{\"metadata\":{\"name\":\"kube-flannel-ds-xyz\",\"namespace\":\"elsewhere\",\"ownerReferences\":[{\"kind\":\"DaemonSet\",\"name\":\"kube-flannel-ds\"}]},\"status\":{\"phase\":\"Pending\"}}]}";
         }
 
         public CommandResult Answer(PiNode node, RemoteCommand command)
@@ -87,7 +89,8 @@ public class PodNetworkPhaseTests
         var result = Assert.Single(host.Results, r => r.Step == "PodNetwork");
         Assert.Equal(StepStatus.Changed, result.Status);
         Assert.Equal(ManifestIntegrity.Sha256(Encoding.UTF8.GetBytes(apply.Input!)), leader.Record);
-        Assert.True(connector.Sessions["node1"].Commands.Count(c => c.Script.Contains("get pods -o json", StringComparison.Ordinal)) >= 2, "waited for Pending to become Running");
+        // The facts read Pending, the wait read Running.
+        Assert.True(connector.Sessions["node1"].Commands.Count(c => c.Script.Contains(" get pods ", StringComparison.Ordinal)) >= 2, "waited for Pending to become Running");
 
         var again = new FakeConnector(leader.Answer);
         var second = ControlPlanePhaseTests.Run(again, cluster, approve: true, Phase());

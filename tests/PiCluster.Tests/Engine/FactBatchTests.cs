@@ -76,6 +76,40 @@ public class FactBatchTests
     }
 
     [Fact]
+    public void PartsAskingTheSameQuestionRunItOnceAndEachGetsItsOutputErrorsAndExitCode()
+    {
+        var counter = Path.GetTempFileName();
+        try
+        {
+            // A "kubectl" that counts its runs in a file and answers on both streams with exit code 3.
+            var ask = RemoteScripts.ComposeGenerated(
+                "# shellcheck source=fact-once-lib.sh\nsource fact-once-lib.sh\n" +
+                "ask() { echo run >>\"$COUNTER\"; printf 'out %s\\n' \"$*\"; echo \"err $1\" >&2; return 3; }\n" +
+                "picluster_once ask get nodes; echo \"exit $?\"\n",
+                new Dictionary<string, string> { ["COUNTER"] = counter });
+            var other = ask.Replace("ask get nodes", "ask get pods", StringComparison.Ordinal);
+            var parts = new[] { new RemoteCommand(ask, asRoot: true), new RemoteCommand(other, asRoot: true), new RemoteCommand(ask, asRoot: true) };
+
+            var results = FactBatch.Parse(Bash(FactBatch.Compose(parts, TimeSpan.FromMinutes(1))), 3)!;
+
+            Assert.Equal(("out get nodes\nexit 3\n", "err get\n"), (results[0].Result.Stdout, results[0].Result.Stderr));
+            Assert.Equal(("out get pods\nexit 3\n", "err get\n"), (results[1].Result.Stdout, results[1].Result.Stderr));
+            Assert.Equal((results[0].Result.Stdout, results[0].Result.Stderr), (results[2].Result.Stdout, results[2].Result.Stderr));
+            Assert.Equal(2, File.ReadAllLines(counter).Length); // get nodes once, get pods once
+
+            // Outside a batch the command simply runs, each time.
+            File.WriteAllText(counter, "");
+            Assert.Equal("out get nodes\nexit 3\n", Bash(new RemoteCommand(ask, asRoot: true)).Stdout);
+            Bash(new RemoteCommand(ask, asRoot: true));
+            Assert.Equal(2, File.ReadAllLines(counter).Length);
+        }
+        finally
+        {
+            File.Delete(counter);
+        }
+    }
+
+    [Fact]
     public void ScriptsAndInputsTravelAsDataNotAsCode()
     {
         const string hostile = "'; echo injected; '$(echo injected)`echo injected`\n@@picluster-part 9 9 9 9\n";
