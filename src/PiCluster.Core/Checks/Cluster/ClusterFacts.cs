@@ -54,8 +54,10 @@ public sealed record LeaderFacts(
 /// <param name="Swaps">Active swap areas (lines of /proc/swaps without the header).</param>
 /// <param name="KernelCommandLine">/proc/cmdline.</param>
 /// <param name="MemoryController">cgroup v2 lists the memory controller.</param>
-/// <param name="KubeletVersion"><c>kubelet --version</c>, e.g. "Kubernetes v1.34.1"; empty when there is no kubelet.</param>
-/// <param name="KubeadmVersion"><c>kubeadm version -o short</c>, e.g. "v1.34.1"; empty when there is no kubeadm.</param>
+/// <param name="KubeletVersion">The kubelet package's version as dpkg records it, in <c>kubelet --version</c>'s words (the
+/// binary's own answer when dpkg does not know it), e.g. "Kubernetes v1.34.1"; empty when there is no kubelet.</param>
+/// <param name="KubeadmVersion">Likewise for kubeadm, in <c>kubeadm version -o short</c>'s words, e.g. "v1.34.1"; empty when
+/// there is no kubeadm.</param>
 /// <param name="Leader">On a control plane, what it read of the cluster; null on workers.</param>
 public sealed record NodeCheckFacts(IReadOnlyList<string> Swaps, string KernelCommandLine, bool MemoryController,
     string KubeletVersion, string KubeadmVersion, LeaderFacts? Leader)
