@@ -5,6 +5,8 @@
 # that fails prints "@@ NAME_error" with its stderr instead.
 export LC_ALL=C
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# shellcheck source=dpkg-status-lib.sh
+source dpkg-status-lib.sh
 # shellcheck source=fact-once-lib.sh
 source fact-once-lib.sh
 errors=$(mktemp)
@@ -30,32 +32,28 @@ echo "@@ cmdline"
 cat /proc/cmdline
 echo "@@ cgroup_controllers"
 cat /sys/fs/cgroup/cgroup.controllers 2>/dev/null || true
-# kubelet's and kubeadm's versions as dpkg records the installed packages (one dpkg-query: each binary's own
-# --version starts a large program), in the binaries' own words ("Kubernetes v1.34.1", "v1.34.1"); a binary dpkg does
-# not know as installed (put there by hand) is asked itself, its first line cut by the shell.
-declare -A packaged=()
-while read -r package version status; do
-    if [[ $status == [ih]i ]]; then
-        version=${version#*:}
-        packaged[$package]=v${version%%-*}
-    fi
-done < <(dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' kubelet kubeadm 2>/dev/null || true)
+# kubelet's and kubeadm's versions: the installed packages as dpkg records them (the packages step's question, asked
+# once in a batch; ClusterFacts.cs reads the versions from them), the binaries asked only where dpkg does not know
+# them as installed (put there by hand): each binary's --version starts a large program.
+echo "@@ packages"
+packages=$(picluster_kubernetes_packages 2>/dev/null || true)
+if [[ -n $packages ]]; then printf '%s\n' "$packages"; fi
+declare -A status=()
+picluster_read_package_status status <<<"$packages"
 first_line() {
     if [[ -n $1 ]]; then printf '%s\n' "${1%%$'\n'*}"; fi
 }
 echo "@@ kubelet_version"
-if [[ -n ${packaged[kubelet]:-} ]]; then echo "Kubernetes ${packaged[kubelet]}"
-elif command -v kubelet >/dev/null 2>&1; then first_line "$(kubelet --version 2>&1)"; fi
+if ! picluster_status_installed "${status[kubelet]:-}" && command -v kubelet >/dev/null 2>&1; then first_line "$(kubelet --version 2>&1)"; fi
 echo "@@ kubeadm_version"
-if [[ -n ${packaged[kubeadm]:-} ]]; then echo "${packaged[kubeadm]}"
-elif command -v kubeadm >/dev/null 2>&1; then first_line "$(picluster_once kubeadm version -o short 2>&1)"; fi
+if ! picluster_status_installed "${status[kubeadm]:-}" && command -v kubeadm >/dev/null 2>&1; then first_line "$(picluster_kubeadm_version 2>&1)"; fi
 
 [[ ${PICLUSTER_CONTROL_PLANE:-no} == yes ]] || exit 0
 echo "@@ admin_conf"
 if [[ -e /etc/kubernetes/admin.conf ]]; then echo yes; else echo no; exit 0; fi
 kc=(kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=20s)
 captured server_version "${kc[@]}" version -o json
-# Word for word join-leader-facts.sh's and pod-network-facts.sh's questions, so a deploy's batch asks each once.
-captured nodes picluster_once kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=30s get nodes -o json
-captured pods picluster_once kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=20s get pods --all-namespaces -o json
+# join-leader-facts.sh's and pod-network-facts.sh's questions too: a batch asks each once.
+captured nodes picluster_cluster_nodes
+captured pods picluster_cluster_pods
 captured certs timeout 30 kubeadm certs check-expiration -o json

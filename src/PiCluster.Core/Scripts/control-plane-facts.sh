@@ -8,7 +8,7 @@ source fact-once-lib.sh
 echo "@@ kubeadm_installed"
 if command -v kubeadm >/dev/null 2>&1; then echo yes; else echo no; fi
 echo "@@ kubeadm_version"
-picluster_once kubeadm version -o short 2>&1 || true
+picluster_kubeadm_version 2>&1 || true
 echo "@@ hostname"
 hostname
 picluster_file_section config "$PICLUSTER_CONFIG"

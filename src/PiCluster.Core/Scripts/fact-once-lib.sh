@@ -14,7 +14,6 @@ picluster_once() {
     printf -v key '%s_' "$@"
     key=$dir/once-${key//[^A-Za-z0-9._-]/_}
     if [[ ! -e $key.code ]]; then
-        code=0
         "$@" >"$key.out" 2>"$key.err" || code=$?
         printf '%d\n' "$code" >"$key.code"
     fi
@@ -24,4 +23,15 @@ picluster_once() {
     printf '%s' "$out"
     printf '%s' "$err" >&2
     return "$code"
+}
+
+# The questions several phases of one batch ask, each in one place so that its words (picluster_once's key) are the
+# same wherever it is asked.
+picluster_cluster_nodes() { picluster_once kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=30s get nodes -o json; }
+picluster_cluster_pods() { picluster_once kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=20s get pods --all-namespaces -o json; }
+picluster_kubeadm_version() { picluster_once kubeadm version -o short; }
+# "package version status" (db:Status-Abbrev) of the Kubernetes packages and their apt prerequisites.
+picluster_kubernetes_packages() {
+    # shellcheck disable=SC2016 # dpkg-query's format fields, not bash's
+    picluster_once dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' kubelet kubeadm kubectl ca-certificates curl gpg apt-transport-https
 }

@@ -15,8 +15,7 @@ if [[ ! -e /etc/kubernetes/admin.conf ]]; then
 fi
 echo yes
 picluster_file_section ca /etc/kubernetes/pki/ca.crt
-# The same question as cluster-check-facts.sh's, so a deploy's batch asks it once.
-if out=$(picluster_once kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=30s get nodes -o json 2>&1); then
+if out=$(picluster_cluster_nodes 2>&1); then
     echo "@@ nodes"
     printf '%s\n' "$out" | base64 -w0
     echo

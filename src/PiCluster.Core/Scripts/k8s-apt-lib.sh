@@ -5,20 +5,8 @@
 # Inputs: PICLUSTER_LOCK_TIMEOUT (seconds, the whole script's budget for waiting on locks).
 export DEBIAN_FRONTEND=noninteractive
 picluster_lock_deadline=$((SECONDS + ${PICLUSTER_LOCK_TIMEOUT:-300}))
-
-# Reads dpkg-query "PACKAGE VERSION STATUS" lines (STATUS = db:Status-Abbrev) on stdin into the associative array
-# named $1, package -> status. The status is the last field: a package dpkg knows but never installed has no version.
-picluster_read_package_status() {
-    local -n into=$1
-    local -a fields
-    while read -r -a fields; do
-        # shellcheck disable=SC2034 # into is a nameref: the caller's array is what it fills
-        if ((${#fields[@]} >= 2)); then into["${fields[0]}"]=${fields[-1]}; fi
-    done
-}
-
-# Whether the status (db:Status-Abbrev) says installed: its second letter.
-picluster_status_installed() { [[ ${1:1:1} == i ]]; }
+# shellcheck source=dpkg-status-lib.sh
+source dpkg-status-lib.sh
 
 # Prints "PATH PID COMMAND" for every apt/dpkg lock that a process holds now. apt and dpkg take POSIX (fcntl)
 # locks, which /proc/locks lists with the holder's pid and the lock file's inode.

@@ -5,11 +5,13 @@
 source prep-lib.sh
 # shellcheck source=k8s-apt-lib.sh
 source k8s-apt-lib.sh
+# shellcheck source=fact-once-lib.sh
+source fact-once-lib.sh
 echo "@@ apt_version"
 dpkg-query -W -f='${Version}\n' apt 2>/dev/null || true
 echo "@@ installed"
 # "package version status" for each package dpkg knows; status "ii" means installed, "hi" installed and held.
-installed=$(dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' kubelet kubeadm kubectl ca-certificates curl gpg apt-transport-https 2>/dev/null || true)
+installed=$(picluster_kubernetes_packages 2>/dev/null || true)
 if [[ -n $installed ]]; then printf '%s\n' "$installed"; fi
 # The held ones among them (the status's first letter, as apt-mark showhold reads it), and whether kubelet, kubeadm
 # and kubectl are all installed: apt-mark and apt-cache load apt's whole cache, seconds under emulation, so they run

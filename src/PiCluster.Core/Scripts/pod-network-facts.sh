@@ -2,8 +2,7 @@
 # Facts for Install-PiPodNetwork on the leader, in one round trip. Inputs: PICLUSTER_URL (the
 # manifest to fetch here, where a lab or mirror URL is reachable; empty for a file on the admin's machine),
 # PICLUSTER_RECORD (the SHA-256 of the manifest PiCluster last applied and verified). Read-only. The pods of every
-# namespace (the phase keeps its DaemonSet's): word for word cluster-check-facts.sh's question, so a deploy's batch
-# asks it once.
+# namespace (the phase keeps its DaemonSet's): cluster-check-facts.sh's question too, asked once in a batch.
 # shellcheck source=prep-lib.sh
 source prep-lib.sh
 # shellcheck source=fact-once-lib.sh
@@ -24,7 +23,7 @@ picluster_file_section record "$PICLUSTER_RECORD"
 echo "@@ admin_conf"
 if [[ -e /etc/kubernetes/admin.conf ]]; then
     echo yes
-    if out=$(picluster_once kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=20s get pods --all-namespaces -o json 2>&1); then
+    if out=$(picluster_cluster_pods 2>&1); then
         echo "@@ pods"
         printf '%s\n' "$out" | base64 -w0
         echo

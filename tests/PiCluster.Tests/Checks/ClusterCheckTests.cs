@@ -171,6 +171,15 @@ public class ClusterCheckTests
     private static ClusterCheckResult Find(IEnumerable<ClusterCheckResult> results, string node, string check) => results.Single(r => r.Node.Name == node && r.Check == check);
 
     [Fact]
+    public void VersionsComeFromTheInstalledPackagesAndFromTheBinariesOnlyWhereDpkgDoesNotKnowThem()
+    {
+        // kubelet installed and held (epoch and revision dropped), kubeadm known to dpkg but removed: its binary answered.
+        var packaged = NodeCheckFacts.Parse("@@ packages\nkubelet 1:1.33.5-1.1 hi \nkubeadm 1.34.1-1.1 rc \ncurl 7.88.1-10 ii \n"
+            + "@@ kubelet_version\n@@ kubeadm_version\nv1.34.2\n");
+        Assert.Equal(("Kubernetes v1.33.5", "v1.34.2"), (packaged.KubeletVersion, packaged.KubeadmVersion));
+    }
+
+    [Fact]
     public void ParsesTheScriptOutputAndTheJsonOfKubectlAndKubeadm()
     {
         var f = NodeCheckFacts.Parse(Script(true, swaps: "/var/swap file 102396 0 -2"));

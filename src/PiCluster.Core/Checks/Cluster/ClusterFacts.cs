@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
+using PiCluster.Steps.Kubernetes;
 using PiCluster.Transport;
 
 namespace PiCluster.Checks.Cluster;
@@ -95,8 +96,14 @@ public sealed record NodeCheckFacts(IReadOnlyList<string> Swaps, string KernelCo
                 Json("pods", ClusterJson.Pods, ref podsError), podsError,
                 Json("certs", ClusterJson.Certificates, ref certsError), certsError);
         }
+        // An installed package's version, in the binary's own words; else what the binary itself said (the script asks
+        // it only when dpkg does not know it as installed).
+        var packaged = KubernetesPackagesStep.ParseInstalled(s.Get("packages"));
+        string Version(string package, string words) => packaged.TryGetValue(package, out var version)
+            ? words + "v" + (KubernetesPackageVersions.Upstream(version)?.ToString() ?? version)
+            : s.GetOr(package + "_version", "");
         return new NodeCheckFacts(Lines("swaps"), s.GetOr("cmdline", ""),
             s.GetOr("cgroup_controllers", "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains("memory"),
-            s.GetOr("kubelet_version", ""), s.GetOr("kubeadm_version", ""), leader);
+            Version("kubelet", "Kubernetes "), Version("kubeadm", ""), leader);
     }
 }
